@@ -1,0 +1,48 @@
+// `igvm validate FILE... [--json] [--strict]`: the crate's verdict plus spec-only warnings, as exit codes (FORMAT.md §9).
+import type { CommandSpec } from '../framework.js';
+import { readInput } from '../../io/files.js';
+import { validateIgvm } from '../../validate/index.js';
+import { toJson } from '../json.js';
+
+export const validateCommand: CommandSpec = {
+  name: 'validate',
+  summary: 'check files against every rule of the format; exit 1 if any has errors',
+  usage: 'FILE... [--json] [--strict]',
+  description:
+    'Errors are the rules the microsoft/igvm crate enforces when it parses a file (a file with errors is one the crate rejects); ' +
+    'warnings are spec rules the crate does not check (non-zero padding, overlapping pages, unreferenced data, …). ' +
+    'Exit 0 when every file is valid, 1 when any file has errors (with --strict: errors or warnings), 2 usage, 3 I/O.',
+  positionals: [{ name: 'FILE', description: 'IGVM files', variadic: true }],
+  options: [
+    { name: 'json', type: 'boolean', description: 'print one result object per file: {file, valid, errors, warnings, problems}' },
+    { name: 'strict', type: 'boolean', description: 'count warnings as failures' },
+    { name: 'quiet', short: 'q', type: 'boolean', description: 'print only files with problems' },
+  ],
+  examples: [
+    { command: 'igvm validate guest.igvm', description: 'validate one file' },
+    { command: 'igvm validate --strict --json a.igvm b.igvm', description: 'machine-readable results; warnings fail too' },
+  ],
+  run(ctx) {
+    const strict = ctx.args.options['strict'] === true;
+    const results = ctx.args.positionals.map((path) => {
+      const r = validateIgvm(readInput(path));
+      return { file: path, valid: r.valid, errors: r.errors, warnings: r.warnings, problems: r.problems };
+    });
+    if (ctx.args.options['json']) ctx.out(toJson(results));
+    else {
+      const lines: string[] = [];
+      for (const r of results) {
+        if (ctx.args.options['quiet'] && r.problems.length === 0) continue;
+        const verdict = r.errors > 0 ? 'INVALID' : r.warnings > 0 ? 'valid with warnings' : 'valid';
+        lines.push(`${r.file}: ${verdict} (${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'})`);
+        for (const p of r.problems) {
+          const where = [`0x${p.offset.toString(16)}`, p.header_index !== undefined ? `header ${p.header_index}` : '', p.path ?? ''].filter(Boolean).join(' ');
+          lines.push(`  ${p.severity}[${p.code}] at ${where}: ${p.message}${p.crate && p.crate !== 'panic' ? ` (crate: ${p.crate})` : ''}`);
+        }
+      }
+      ctx.out(lines.length ? lines.join('\n') + '\n' : '');
+    }
+    const failed = results.some((r) => r.errors > 0 || (strict && r.warnings > 0));
+    return failed ? 1 : 0;
+  },
+};

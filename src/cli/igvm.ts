@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// `igvm`: the igvmkit command line (subcommands declared as data in src/cli/commands).
+import { readFileSync } from 'node:fs';
+import { runCli, type ProgramSpec } from './framework.js';
+import { inspectCommand } from './commands/inspect.js';
+import { validateCommand } from './commands/validate.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export const program: ProgramSpec = {
+  name: 'igvm',
+  version: pkg.version,
+  summary: 'inspect and validate IGVM (Independent Guest Virtual Machine) files',
+  commands: [inspectCommand, validateCommand],
+};
+
+process.exitCode = await runCli(program, process.argv.slice(2));
