@@ -78,6 +78,12 @@ export function serializeIgvm(file: IgvmFile, options: SerializeOptions = {}): U
   const table = new ChunkTable(fds + kept.length);
   const offsets = headers.map((h, i) => {
     const enc = encodings[i]!;
+    const own = 'data' in h ? h.data : undefined;
+    if (src && own && own.length === 0 && own.buffer === src.bytes.buffer) {
+      // Preserve a non-zero file_offset that references zero bytes (PARAMETER_AREA number_of_bytes 0, CoRIM size_bytes 0).
+      const at = own.byteOffset - src.bytes.byteOffset;
+      if (at >= oldFds && at <= src.bytes.length) return at + delta;
+    }
     if (!enc.data || enc.data.length === 0) return 0;
     if (src && enc.data.buffer === src.bytes.buffer && enc.data.length >= enc.padTo) {
       const at = enc.data.byteOffset - src.bytes.byteOffset;

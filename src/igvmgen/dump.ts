@@ -18,7 +18,6 @@
 //   igvmgen never writes this type, so no reference output contains it.
 // * A dump whose text would exceed the longest string the JavaScript engine can hold (only possible
 //   for huge hand-made inputs) throws IgvmError 'dump-too-large' instead of a RangeError.
-import { constants as bufferConstants } from 'node:buffer';
 import { ByteReader } from '../bytes.js';
 import { IgvmError } from '../errors.js';
 
@@ -299,7 +298,8 @@ function need(r: ByteReader, s: DumpStruct, offset: number, context?: string): v
 }
 
 /** Longest string V8 can build; a dump longer than this cannot be returned. */
-const MAX_TEXT = bufferConstants.MAX_STRING_LENGTH;
+// V8's maximum string length (2^29 - 24 UTF-16 units on 64-bit builds); browsers are similar or larger.
+const MAX_TEXT = 2 ** 29 - 24;
 
 /**
  * The exact stdout of the original `igvmgen -d FILE` for the file `bytes`, final newline included.
