@@ -52,6 +52,7 @@ function padded(enc: HeaderEncoding, h: AnyHeader): Uint8Array | undefined {
     throw new IgvmError('data-too-large', `${h.type} data is ${data.length} bytes, more than the ${enc.padTo} bytes it may hold`, { crate: 'InvalidDataSize' });
   }
   if (data.length >= enc.padTo) return data;
+  if (enc.padTo > 0xffffffff) throw new IgvmError('file-too-large', `${h.type} data would be padded to ${enc.padTo} bytes, more than a file can hold`, { crate: 'TotalFileSizeTooLarge' });
   const out = new Uint8Array(enc.padTo);
   out.set(data);
   return out;

@@ -6,7 +6,7 @@
 // and no single input takes longer than MAX_INPUT_MS.
 //
 // Reproduce: IGVMKIT_FUZZ_SEED=<seed> IGVMKIT_FUZZ_ITER=<i> node --test dist/test/format/fuzz.test.js
-// Count: IGVMKIT_FUZZ_COUNT=<n> (default 6000; 200000 with IGVMKIT_SLOW=1).
+// Count: IGVMKIT_FUZZ_COUNT=<n> (default 20000; 200000 with IGVMKIT_SLOW=1).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { rng, storedVectors } from '../helpers.js';
 
 const SEED = Number(process.env['IGVMKIT_FUZZ_SEED'] ?? 0x1a2b3c4d) >>> 0;
 const SLOW = process.env['IGVMKIT_SLOW'] === '1';
-const COUNT = Number(process.env['IGVMKIT_FUZZ_COUNT'] ?? (SLOW ? 200_000 : 6_000));
+const COUNT = Number(process.env['IGVMKIT_FUZZ_COUNT'] ?? (SLOW ? 200_000 : 20_000));
 const ONLY_ITER = process.env['IGVMKIT_FUZZ_ITER'] !== undefined ? Number(process.env['IGVMKIT_FUZZ_ITER']) : undefined;
 const MAX_INPUT_MS = 2000;
 const MIN_DISTINCT_ERROR_CODES = 15;
