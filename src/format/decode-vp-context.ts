@@ -28,8 +28,11 @@ export function decodeVpContextData(ctx: DecodeContext, v: VpHeader): VpContextD
       const data = readFileData(ctx, v.file_offset, VMSA_PAGE_SIZE, 'VMSA page', F('file_offset'));
       if (!isPageAligned(v.gpa)) headerError(ctx, 'unaligned-gpa', 'UnalignedAddress', `VP_CONTEXT gpa ${hexOf(v.gpa)} (the VMSA address) is not 4 KiB aligned`, F('gpa'));
       if (!data) return { kind: 'unknown', data: undefined };
-      if (!isAllZero(data, VMSA_FIELDS_END, VMSA_PAGE_SIZE))
-        headerWarning(ctx, 'vmsa-tail-not-zero', `VMSA bytes 0x670..0xfff are not zero (microsoft/igvm ≤ 0.4.0 rejects this with InvalidVmsa; later versions accept it)`, undefined, v.file_offset + VMSA_FIELDS_END);
+      if (!isAllZero(data, VMSA_FIELDS_END, VMSA_PAGE_SIZE)) {
+        let at = VMSA_FIELDS_END;
+        while (data[at] === 0) at++;
+        headerWarning(ctx, 'vmsa-tail-not-zero', `VMSA bytes 0x670..0xfff are not zero (first at page offset 0x${at.toString(16)}; microsoft/igvm ≤ 0.4.0 rejects this with InvalidVmsa, later versions accept it)`, undefined, v.file_offset + at);
+      }
       return { kind: 'vmsa', data };
     }
     case PLATFORM_TYPE.NATIVE:

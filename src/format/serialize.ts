@@ -66,7 +66,7 @@ export function serializeIgvm(file: IgvmFile, options: SerializeOptions = {}): U
   const src = mode === 'preserve' ? file.source : undefined;
   const headers = allHeaders(file).filter((h) => mode === 'preserve' || h.type === 'SUPPORTED_PLATFORM' || headerMask(h) !== 0);
   const fixedSize = file.revision.format_version === 1 ? 24 : 32;
-  const vho = src ? src.variable_header_offset : fixedSize;
+  const vho = src && src.variable_header_offset >= fixedSize ? src.variable_header_offset : fixedSize;
   const encodings = headers.map(headerEncoding);
   let vhs = 0;
   for (const e of encodings) vhs += 8 + align8(e.layout.size);
@@ -114,6 +114,7 @@ export function serializeIgvm(file: IgvmFile, options: SerializeOptions = {}): U
     const enc = encodings[i]!;
     const body = mode === 'compact' ? canonicalBody(h) : { ...h };
     if ('file_offset' in body) body['file_offset'] = offsets[i];
+    if ('size_bytes' in body && (h.type === 'CORIM_DOCUMENT' || h.type === 'CORIM_SIGNATURE') && h.data) body['size_bytes'] = h.data.length;
     w.u32(off, enc.type);
     w.u32(off + 4, enc.layout.size);
     (enc.layout.write as (w: ByteWriter, o: number, v: Record<string, unknown>) => void)(w, off + 8, body);

@@ -29,7 +29,7 @@ export function renderInspect(r: InspectReport, name = ''): string {
     for (const p of r.page_ranges) {
       const kind = p.data_pages === 0 ? 'zero' : p.zero_pages === 0 ? 'data' : `${p.data_pages} data + ${p.zero_pages} zero`;
       const flags = p.flag_names.length ? ` [${p.flag_names.join(',')}]` : p.flags ? ` [flags ${hx(p.flags)}]` : '';
-      L.push(`  mask ${hx(p.compatibility_mask)}  ${hx(p.gpa_start).padStart(12)}–${hx(p.gpa_end - 1n).padEnd(12)} ${String(p.pages).padStart(6)} pages  ${p.data_type}${flags}  ${kind}`);
+      L.push(`  mask ${hx(p.compatibility_mask)}  ${hx(p.gpa_start).padStart(12)}–${hx(p.gpa_end - 1n).padEnd(12)} ${String(p.pages).padStart(6)} page${p.pages === 1 ? ' ' : 's'}  ${p.data_type}${flags}  ${kind}`);
     }
   }
   if (r.parameter_areas.length) {

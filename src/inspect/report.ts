@@ -105,7 +105,9 @@ function pageRanges(pages: PageData[]): PageRange[] {
 }
 
 function contextInfo(file: IgvmFile, h: VpContext): VpContextInfo {
-  const platform = file.platforms.find((p) => p.compatibility_mask === h.compatibility_mask);
+  // Like the decoder (and the crate's mask → platform map), the LAST platform declaring the mask wins.
+  let platform: SupportedPlatform | undefined;
+  for (const p of file.platforms) if (p.compatibility_mask === h.compatibility_mask) platform = p;
   const info: VpContextInfo = {
     platform: platform ? platformTypeName(platform.platform_type) : 'unknown', compatibility_mask: h.compatibility_mask,
     vp_index: h.vp_index, gpa: h.gpa, kind: h.context.kind, registers: {},

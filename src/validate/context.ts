@@ -5,7 +5,8 @@ import type { Problem } from '../format/problems.js';
 export interface RuleContext {
   file: IgvmFile;
   bytes: Uint8Array;
-  warn(code: string, message: string, at?: AnyHeader | number, field?: string): void;
+  /** Report a warning about header `at` (or at a file offset); `offset` overrides the header's record offset. */
+  warn(code: string, message: string, at?: AnyHeader | number, field?: string, offset?: number): void;
 }
 
 export type Rule = (ctx: RuleContext) => void;
@@ -21,7 +22,7 @@ export function makeRuleContext(file: IgvmFile, bytes: Uint8Array, out: Problem[
   return {
     file,
     bytes,
-    warn(code, message, at, field) {
+    warn(code, message, at, field, offset) {
       const p: Problem = { severity: 'warning', code, message, offset: 0 };
       if (typeof at === 'number') p.offset = at;
       else if (at) {
@@ -33,6 +34,7 @@ export function makeRuleContext(file: IgvmFile, bytes: Uint8Array, out: Problem[
         const path = pathOf.get(at);
         if (path !== undefined) p.path = field ? `${path}.${field}` : path;
       }
+      if (offset !== undefined) p.offset = offset;
       out.push(p);
     },
   };

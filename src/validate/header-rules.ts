@@ -88,7 +88,7 @@ export const reservedBitsDropped: Rule = (ctx) => {
       ctx.warn('reserved-flags-dropped', `REQUIRED_MEMORY flags ${hx(h.flags)} set reserved bits; the crate drops them`, h, 'flags');
     if (h.type === 'RELOCATABLE_REGION' && h.flags & ~7)
       ctx.warn('reserved-flags-dropped', `RELOCATABLE_REGION flags ${hx(h.flags)} set reserved bits; the crate drops them`, h, 'flags');
-    if (h.type === 'VP_CONTEXT' && h.reserved !== 0) ctx.warn('reserved-not-zero', `VP_CONTEXT reserved is ${hx(h.reserved)}, should be zero`, h, 'reserved');
+    if (h.type === 'VP_CONTEXT' && h.reserved !== 0) ctx.warn('reserved-field-ignored', `VP_CONTEXT reserved is ${hx(h.reserved)}, should be zero`, h, 'reserved');
     if (h.type === 'CCA_POLICY' && (h.hash_algorithm > 2 || h.lfa_policy > 1))
       ctx.warn('cca-policy-values', `CCA_POLICY hash_algorithm ${h.hash_algorithm} / lfa_policy ${h.lfa_policy} are not defined values`, h);
     if (h.type === 'ERROR_RANGE') ctx.warn('error-range-not-serializable', 'ERROR_RANGE is parsed by the crate but its serializer cannot write it (todo!)', h);
@@ -169,7 +169,7 @@ export const vpContextCounts: Rule = (ctx) => {
 export const snpIdBlockFields: Rule = (ctx) => {
   for (const h of ctx.file.directives) {
     if (h.type !== 'SNP_ID_BLOCK') continue;
-    if (h.reserved.some((b) => b !== 0)) ctx.warn('reserved-not-zero', 'SNP_ID_BLOCK reserved bytes are not zero', h, 'reserved');
+    if (h.reserved.some((b) => b !== 0)) ctx.warn('reserved-field-ignored', 'SNP_ID_BLOCK reserved bytes are not zero', h, 'reserved');
     if (h.id_key_algorithm !== 1) ctx.warn('snp-id-block-algorithm', `SNP_ID_BLOCK id_key_algorithm is ${h.id_key_algorithm}; only 1 (ECDSA P-384 with SHA-384) is defined`, h, 'id_key_algorithm');
     if (h.author_key_enabled > 1) ctx.warn('snp-id-block-author-flag', `SNP_ID_BLOCK author_key_enabled is ${h.author_key_enabled}, expected 0 or 1`, h, 'author_key_enabled');
   }

@@ -1,6 +1,6 @@
 // Spec rules on the file's layout that the crate does not check: header offset, padding, unreferenced data (FORMAT.md §1, §3, §8, §9.3).
 import { isAllZero } from '../bytes.js';
-import { allHeaders } from '../model.js';
+import { allHeaders, type AnyHeader } from '../model.js';
 import { headerEncoding } from '../format/encode-headers.js';
 import { hx, type Rule } from './context.js';
 
@@ -21,16 +21,16 @@ export const recordPaddingZero: Rule = (ctx) => {
   const src = ctx.file.source;
   if (!src) return;
   let count = 0;
-  let first: number | undefined;
+  let first: { h: AnyHeader; at: number } | undefined;
   for (const h of allHeaders(ctx.file)) {
     const rec = src.records.get(h);
     if (rec && !isAllZero(rec.padding)) {
       count++;
-      first ??= rec.offset + 8 + rec.length;
+      first ??= { h, at: rec.offset + 8 + rec.length };
     }
   }
   if (count > 0 && first !== undefined)
-    ctx.warn('nonzero-padding', `${count} record${count > 1 ? 's have' : ' has'} non-zero padding bytes (the spec requires zero; first at ${hx(first)})`, first);
+    ctx.warn('nonzero-padding', `${count} record${count > 1 ? 's have' : ' has'} non-zero padding bytes (the spec requires zero; first at ${hx(first.at)})`, first.h, undefined, first.at);
 };
 
 export const unreferencedData: Rule = (ctx) => {

@@ -179,7 +179,7 @@ const CASES: Case[] = [
     bad: () => {
       const { bytes, records } = nativeWithContext((ds) => [vpContext(0n, 1, ds, 0, 0, new Uint8Array([0x30, 0x30, 0x30, 0x30]))]);
       const first = recordOffset(records, 1) + 8 + 20;
-      return { bytes, at: { offset: first }, message: new RegExp(`^1 record has .*first at 0x${first.toString(16)}`) };
+      return { bytes, at: { offset: first, header_index: 1, path: 'directives[0]' }, message: new RegExp(`^1 record has .*first at 0x${first.toString(16)}`) };
     },
     good: () => nativeWithContext((ds) => [vpContext(0n, 1, ds, 0, 0, new Uint8Array(4))]).bytes,
   },
@@ -358,7 +358,7 @@ const CASES: Case[] = [
       })),
   },
   {
-    code: 'reserved-not-zero',
+    code: 'reserved-field-ignored',
     name: 'VP_CONTEXT reserved 5',
     bad: () => {
       const { bytes, records } = nativeWithContext((ds) => [vpContext(0n, 1, ds, 0, 5)]);
@@ -367,7 +367,7 @@ const CASES: Case[] = [
     good: () => nativeWithContext((ds) => [vpContext(0n, 1, ds, 0, 0)]).bytes,
   },
   {
-    code: 'reserved-not-zero',
+    code: 'reserved-field-ignored',
     name: 'SNP_ID_BLOCK reserved byte 1',
     bad: () => {
       const { bytes, records } = snpFile({ extra: [idBlock({ reserved0: 1 })] });

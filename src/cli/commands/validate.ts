@@ -1,5 +1,6 @@
 // `igvm validate FILE... [--json] [--strict]`: the crate's verdict plus spec-only warnings, as exit codes (FORMAT.md §9).
-import type { CommandSpec } from '../framework.js';
+import { IoError, type CommandSpec } from '../framework.js';
+import type { Problem } from '../../format/problems.js';
 import { readInput } from '../../io/files.js';
 import { validateIgvm } from '../../validate/index.js';
 import { toJson } from '../json.js';
@@ -11,7 +12,7 @@ export const validateCommand: CommandSpec = {
   description:
     'Errors are the rules the microsoft/igvm crate enforces when it parses a file (a file with errors is one the crate rejects); ' +
     'warnings are spec rules the crate does not check (non-zero padding, overlapping pages, unreferenced data, …). ' +
-    'Exit 0 when every file is valid, 1 when any file has errors (with --strict: errors or warnings), 2 usage, 3 I/O.',
+    'Exit 0 when every file is valid, 1 when any file has errors (with --strict: errors or warnings), 2 usage, 3 when a file cannot be read (the others are still validated and reported).',
   positionals: [{ name: 'FILE', description: 'IGVM files', variadic: true }],
   options: [
     { name: 'json', type: 'boolean', description: 'print one result object per file: {file, valid, errors, warnings, problems}' },
@@ -24,10 +25,21 @@ export const validateCommand: CommandSpec = {
   ],
   run(ctx) {
     const strict = ctx.args.options['strict'] === true;
-    const results = ctx.args.positionals.map((path) => {
-      const r = validateIgvm(readInput(path));
-      return { file: path, valid: r.valid, errors: r.errors, warnings: r.warnings, problems: r.problems };
-    });
+    const results: ValidateFileResult[] = [];
+    let unreadable = 0;
+    for (const path of ctx.args.positionals) {
+      let bytes: Uint8Array;
+      try {
+        bytes = readInput(path);
+      } catch (e) {
+        if (!(e instanceof IoError)) throw e;
+        unreadable++;
+        ctx.err(`${ctx.program}: error: ${e.message}\n`);
+        continue;
+      }
+      const r = validateIgvm(bytes);
+      results.push({ file: path, valid: r.valid, errors: r.errors, warnings: r.warnings, problems: r.problems });
+    }
     if (ctx.args.options['json']) ctx.out(toJson(results));
     else {
       const lines: string[] = [];
@@ -42,7 +54,16 @@ export const validateCommand: CommandSpec = {
       }
       ctx.out(lines.length ? lines.join('\n') + '\n' : '');
     }
+    if (unreadable > 0) return 3;
     const failed = results.some((r) => r.errors > 0 || (strict && r.warnings > 0));
     return failed ? 1 : 0;
   },
 };
+
+export interface ValidateFileResult {
+  file: string;
+  valid: boolean;
+  errors: number;
+  warnings: number;
+  problems: Problem[];
+}
