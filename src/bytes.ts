@@ -41,14 +41,15 @@ export class ByteReader {
   }
 }
 
-/** Little-endian writer into a preallocated buffer. */
+/** Little-endian writer into a buffer. */
 export class ByteWriter {
   readonly bytes: Uint8Array;
   readonly view: DataView;
 
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
+  /** A new zeroed buffer of `size` bytes, or an existing buffer to write into. */
+  constructor(sizeOrBytes: number | Uint8Array) {
+    this.bytes = typeof sizeOrBytes === 'number' ? new Uint8Array(sizeOrBytes) : sizeOrBytes;
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 
   u8(offset: number, value: number): void {

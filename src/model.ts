@@ -124,7 +124,7 @@ export interface SourceLayout {
   variable_header_size: number;
   checksum: number;
   /** Record info per header, keyed by the header object. */
-  records: WeakMap<AnyHeader, RecordInfo>;
+  records: ReadonlyMap<AnyHeader, RecordInfo>;
 }
 
 export interface IgvmFile {

@@ -2,7 +2,7 @@
 import { ByteReader, ByteWriter } from '../bytes.js';
 import { SEV_SELECTOR, SEV_VMSA, VMSA_SEGMENTS, VMSA_PAGE_SIZE, segmentOffset, type VmsaSegmentName } from '../spec/vmsa.js';
 import { IGVM_NATIVE_VP_CONTEXT_X64, IGVM_VP_CONTEXT_AARCH64_CCA, CONTEXT_PAGE_SIZE } from '../spec/native-context.js';
-import type { StructValue } from '../spec/struct.js';
+import type { StructValue, StructLayout, FieldDef } from '../spec/struct.js';
 import type { VbsRegister } from '../model.js';
 
 export type SevSelector = StructValue<typeof SEV_SELECTOR.fields>;
@@ -20,14 +20,13 @@ export function decodeVmsa(page: Uint8Array): VmsaFields {
 
 /** Build a 4096-byte VMSA page; fields not given are zero. */
 export function encodeVmsa(fields: Partial<VmsaFields>): Uint8Array {
-  const w = new ByteWriter(VMSA_PAGE_SIZE);
-  const zero = SEV_VMSA.read(new ByteReader(new Uint8Array(VMSA_PAGE_SIZE)), 0);
-  SEV_VMSA.write(w, 0, { ...zero, ...stripSegments(fields) } as StructValue<typeof SEV_VMSA.fields>);
+  const page = encodePage(SEV_VMSA, VMSA_PAGE_SIZE, stripSegments(fields) as Partial<StructValue<typeof SEV_VMSA.fields>>);
+  const w = new ByteWriter(page);
   for (const s of VMSA_SEGMENTS) {
     const seg = fields[s];
     if (seg) SEV_SELECTOR.write(w, segmentOffset(s), seg);
   }
-  return w.bytes;
+  return page;
 }
 
 function stripSegments(fields: Partial<VmsaFields>): Record<string, unknown> {
@@ -41,13 +40,18 @@ export function decodeNativeContext(page: Uint8Array): NativeContextFields {
   return IGVM_NATIVE_VP_CONTEXT_X64.read(new ByteReader(page), 0);
 }
 
+/** Encode `fields` (missing ones zero) of `layout` at the start of a zeroed page of `size` bytes. */
+function encodePage<F extends readonly FieldDef[]>(layout: StructLayout<F>, size: number, fields: Partial<StructValue<F>>): Uint8Array {
+  const w = new ByteWriter(size);
+  const zero = layout.read(new ByteReader(new Uint8Array(size)), 0);
+  const given = Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined));
+  layout.write(w, 0, { ...zero, ...given } as StructValue<F>);
+  return w.bytes;
+}
+
 /** Build the 4096-byte native x64 context page; fields not given are zero. */
 export function encodeNativeContext(fields: Partial<NativeContextFields>): Uint8Array {
-  const w = new ByteWriter(CONTEXT_PAGE_SIZE);
-  const zero = IGVM_NATIVE_VP_CONTEXT_X64.read(new ByteReader(new Uint8Array(CONTEXT_PAGE_SIZE)), 0);
-  const given = Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined));
-  IGVM_NATIVE_VP_CONTEXT_X64.write(w, 0, { ...zero, ...given } as NativeContextFields);
-  return w.bytes;
+  return encodePage(IGVM_NATIVE_VP_CONTEXT_X64, CONTEXT_PAGE_SIZE, fields);
 }
 
 export function decodeCcaContext(page: Uint8Array): CcaContextFields {
@@ -55,11 +59,7 @@ export function decodeCcaContext(page: Uint8Array): CcaContextFields {
 }
 
 export function encodeCcaContext(fields: Partial<CcaContextFields>): Uint8Array {
-  const w = new ByteWriter(CONTEXT_PAGE_SIZE);
-  const zero = IGVM_VP_CONTEXT_AARCH64_CCA.read(new ByteReader(new Uint8Array(CONTEXT_PAGE_SIZE)), 0);
-  const given = Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined));
-  IGVM_VP_CONTEXT_AARCH64_CCA.write(w, 0, { ...zero, ...given } as CcaContextFields);
-  return w.bytes;
+  return encodePage(IGVM_VP_CONTEXT_AARCH64_CCA, CONTEXT_PAGE_SIZE, fields);
 }
 
 /** Hyper-V register value views: 128-bit integer, segment {base, limit, selector, attributes}, table {limit, base}. */

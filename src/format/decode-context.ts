@@ -26,48 +26,34 @@ const WRAPPER: Record<Section, string> = {
   directive: 'InvalidBinaryDirectiveHeader',
 };
 
-/** Report a per-record error (a crate BinaryHeaderError, wrapped in the section's Error variant). */
-export function headerError(
-  ctx: DecodeContext,
-  code: string,
-  variant: string,
-  message: string,
-  field?: { name: string; offset: number },
-  absoluteOffset?: number,
-): void {
+type Field = { name: string; offset: number };
+
+/** Add a problem located at a field of the current record (or at an absolute offset). */
+function report(ctx: DecodeContext, severity: 'error' | 'warning', code: string, message: string, crate: string | undefined, field?: Field, absoluteOffset?: number): void {
   ctx.sink.add({
-    severity: 'error',
+    severity,
     code,
     message,
     offset: absoluteOffset ?? ctx.bodyOffset + (field?.offset ?? 0),
     header_index: ctx.headerIndex,
     path: field ? `${ctx.path}.${field.name}` : ctx.path,
-    crate: `${WRAPPER[ctx.section]}(${variant})`,
+    ...(crate !== undefined ? { crate } : {}),
   });
+}
+
+/** Report a per-record error (a crate BinaryHeaderError, wrapped in the section's Error variant). */
+export function headerError(ctx: DecodeContext, code: string, variant: string, message: string, field?: Field, absoluteOffset?: number): void {
+  report(ctx, 'error', code, message, `${WRAPPER[ctx.section]}(${variant})`, field, absoluteOffset);
 }
 
 /** Report a per-record condition on which the crate panics instead of returning an error. */
-export function headerPanic(ctx: DecodeContext, code: string, message: string, field?: { name: string; offset: number }, absoluteOffset?: number): void {
-  ctx.sink.add({
-    severity: 'error',
-    code,
-    message: `${message} (the microsoft/igvm crate panics on this input)`,
-    offset: absoluteOffset ?? ctx.bodyOffset + (field?.offset ?? 0),
-    header_index: ctx.headerIndex,
-    path: field ? `${ctx.path}.${field.name}` : ctx.path,
-    crate: 'panic',
-  });
+export function headerPanic(ctx: DecodeContext, code: string, message: string, field?: Field, absoluteOffset?: number): void {
+  report(ctx, 'error', code, `${message} (the microsoft/igvm crate panics on this input)`, 'panic', field, absoluteOffset);
 }
 
-export function headerWarning(ctx: DecodeContext, code: string, message: string, field?: { name: string; offset: number }, absoluteOffset?: number): void {
-  ctx.sink.add({
-    severity: 'warning',
-    code,
-    message,
-    offset: absoluteOffset ?? ctx.bodyOffset + (field?.offset ?? 0),
-    header_index: ctx.headerIndex,
-    path: field ? `${ctx.path}.${field.name}` : ctx.path,
-  });
+/** Report a spec-only problem found while decoding (the crate accepts it). */
+export function headerWarning(ctx: DecodeContext, code: string, message: string, field?: Field, absoluteOffset?: number): void {
+  report(ctx, 'warning', code, message, undefined, field, absoluteOffset);
 }
 
 /** True when [fileOffset, fileOffset+size) lies inside the file data section (the crate's slice of file[fds..]). */

@@ -102,7 +102,7 @@ export function readIgvm(bytes: Uint8Array, strict: boolean): ReadResult {
     fixedError(sink, 'bad-checksum', `checksum is 0x${checksum.toString(16).padStart(8, '0')}, computed 0x${expected.toString(16).padStart(8, '0')}`, 0x14, 'checksum', 'InvalidChecksum');
   }
 
-  const records = new WeakMap<AnyHeader, RecordInfo>();
+  const records = new Map<AnyHeader, RecordInfo>();
   const platforms: SupportedPlatform[] = [];
   const initializations: InitializationHeader[] = [];
   const directives: DirectiveHeader[] = [];
