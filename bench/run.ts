@@ -197,7 +197,7 @@ async function main(): Promise<number> {
     rows.push({ name: '(a) node start + readFileSync  [baseline]', ms: baseline.ms, throughput: true, ratio: true });
 
     const once = timeChild([VALIDATE_ONCE, file], CHILD_RUNS);
-    rows.push({ name: '(b) bench/validate-once: parseIgvm + validateIgvm', ms: once.ms, throughput: true, ratio: true, ...(once.ok ? {} : { note: once.note }) });
+    rows.push({ name: '(b) validate-once: parse + validate', ms: once.ms, throughput: true, ratio: true, ...(once.ok ? {} : { note: once.note }) });
 
     let cliMs: number | undefined;
     if (existsSync(CLI_IGVM)) {

@@ -1,8 +1,7 @@
-// One-shot child process for the benchmark: read an IGVM file, run parseIgvm + validateIgvm (or, with --dump, the igvmgen
+// One-shot child process for the benchmark: read an IGVM file, run validateIgvm = parse + validate (or, with --dump, the igvmgen
 // dump), print a one-line summary. Exit 0 when the file is valid (or dumped), 1 when it has errors, 2 on usage errors.
 // Timed by bench/run.ts as a whole process (node start-up included), so it does not depend on any CLI's output format.
 import { readFileSync } from 'node:fs';
-import { parseIgvm } from '../src/format/index.js';
 import { validateIgvm } from '../src/validate/index.js';
 
 const args = process.argv.slice(2);
@@ -22,9 +21,10 @@ if (dump) {
   const text = dumpIgvmgen(bytes);
   process.stdout.write(`dumped ${bytes.length} bytes: ${text.length} characters\n`);
 } else {
-  const model = parseIgvm(bytes);
+  // validateIgvm parses the file (the crate's rules) and then runs the spec rules: parse + validate in one pass.
   const result = validateIgvm(bytes);
-  const headers = model.platforms.length + model.initializations.length + model.directives.length;
+  const model = result.file;
+  const headers = model ? model.platforms.length + model.initializations.length + model.directives.length : 0;
   process.stdout.write(`${file}: ${headers} headers, ${result.errors} errors, ${result.warnings} warnings\n`);
   process.exitCode = result.valid ? 0 : 1;
 }
