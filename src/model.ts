@@ -136,6 +136,13 @@ export interface IgvmFile {
   source?: SourceLayout;
 }
 
+/** Offset of `data` in the source file when it is a view into it (data from a parsed file), else undefined. */
+export function sourceOffset(source: SourceLayout | undefined, data: Uint8Array | undefined): number | undefined {
+  if (!source || !data || data.buffer !== source.bytes.buffer) return undefined;
+  const at = data.byteOffset - source.bytes.byteOffset;
+  return at >= 0 && at + data.length <= source.bytes.length ? at : undefined;
+}
+
 /** Headers that carry a compatibility mask. */
 export function headerMask(h: AnyHeader): number | undefined {
   return 'compatibility_mask' in h ? h.compatibility_mask : undefined;

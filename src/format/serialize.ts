@@ -3,7 +3,7 @@ import { ByteWriter, bytesEqual } from '../bytes.js';
 import { IGVM_MAGIC } from '../spec/constants.js';
 import { IgvmError } from '../errors.js';
 import type { AnyHeader, IgvmFile } from '../model.js';
-import { allHeaders, headerMask } from '../model.js';
+import { allHeaders, headerMask, sourceOffset } from '../model.js';
 import { headerEncoding, canonicalBody, type HeaderEncoding } from './encode-headers.js';
 import { crc32 } from './crc32.js';
 
@@ -79,17 +79,12 @@ export function serializeIgvm(file: IgvmFile, options: SerializeOptions = {}): U
   const table = new ChunkTable(fds + kept.length);
   const offsets = headers.map((h, i) => {
     const enc = encodings[i]!;
-    const own = 'data' in h ? h.data : undefined;
-    if (src && own && own.length === 0 && own.buffer === src.bytes.buffer) {
-      // Preserve a non-zero file_offset that references zero bytes (PARAMETER_AREA number_of_bytes 0, CoRIM size_bytes 0).
-      const at = own.byteOffset - src.bytes.byteOffset;
-      if (at >= oldFds && at <= src.bytes.length) return at + delta;
-    }
+    // Preserve keeps data that is a view into the source's data section at its (shifted) offset — including an empty
+    // view behind a non-zero file_offset (PARAMETER_AREA number_of_bytes 0, CoRIM size_bytes 0).
+    const own = 'data' in h ? h.data : h.type === 'VP_CONTEXT' ? h.context.data : undefined;
+    const at = sourceOffset(src, own);
+    if (own && at !== undefined && at >= oldFds && (own.length === 0 || own.length >= enc.padTo)) return at + delta;
     if (!enc.data || enc.data.length === 0) return 0;
-    if (src && enc.data.buffer === src.bytes.buffer && enc.data.length >= enc.padTo) {
-      const at = enc.data.byteOffset - src.bytes.byteOffset;
-      if (at >= oldFds && at + enc.data.length <= src.bytes.length) return at + delta;
-    }
     const chunk = padded(enc, h);
     return chunk ? table.place(chunk) : 0;
   });

@@ -1,5 +1,5 @@
 // JSON view of the full model: every header field, with file data shown as {file_offset, size} references (FORMAT.md §3–§8).
-import type { AnyHeader, IgvmFile } from '../model.js';
+import { sourceOffset, type AnyHeader, type IgvmFile } from '../model.js';
 
 export interface DataRef {
   file_offset: number | undefined;
@@ -8,9 +8,7 @@ export interface DataRef {
 
 function ref(file: IgvmFile, data: Uint8Array | undefined): DataRef | undefined {
   if (!data) return undefined;
-  const src = file.source;
-  const at = src && data.buffer === src.bytes.buffer ? data.byteOffset - src.bytes.byteOffset : undefined;
-  return { file_offset: at, size: data.length };
+  return { file_offset: sourceOffset(file.source, data), size: data.length };
 }
 
 function headerJson(file: IgvmFile, h: AnyHeader): Record<string, unknown> {

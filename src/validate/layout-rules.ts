@@ -1,6 +1,6 @@
 // Spec rules on the file's layout that the crate does not check: header offset, padding, unreferenced data (FORMAT.md §1, §3, §8, §9.3).
 import { isAllZero } from '../bytes.js';
-import { allHeaders, type AnyHeader } from '../model.js';
+import { allHeaders, sourceOffset, type AnyHeader } from '../model.js';
 import { headerEncoding } from '../format/encode-headers.js';
 import { hx, type Rule } from './context.js';
 
@@ -40,11 +40,9 @@ export const unreferencedData: Rule = (ctx) => {
   const end = src.bytes.length;
   const ranges: [number, number][] = [];
   for (const h of allHeaders(ctx.file)) {
-    const enc = headerEncoding(h);
-    const d = enc.data;
-    if (!d || d.buffer !== src.bytes.buffer) continue;
-    const at = d.byteOffset - src.bytes.byteOffset;
-    ranges.push([at, at + d.length]);
+    const d = headerEncoding(h).data;
+    const at = sourceOffset(src, d);
+    if (d && at !== undefined) ranges.push([at, at + d.length]);
   }
   ranges.sort((a, b) => a[0] - b[0]);
   const gaps: [number, number][] = [];
