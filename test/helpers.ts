@@ -1,4 +1,5 @@
 // Shared test helpers: locating the repository, ../shared vectors and a seeded PRNG.
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,4 +58,12 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Byte equality with a readable failure (first differing offset) instead of a megabyte diff. */
+export function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  if (actual.length !== expected.length) assert.fail(`${what}: length ${actual.length}, expected ${expected.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] !== expected[i]) assert.fail(`${what}: first difference at offset 0x${i.toString(16)} (0x${actual[i]!.toString(16)} vs 0x${expected[i]!.toString(16)})`);
+  }
 }

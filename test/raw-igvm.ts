@@ -164,6 +164,12 @@ export function checksumOf(bytes: Uint8Array, fsz: number, vho: number, vhs: num
   return crc32([fixed, bytes.slice(Math.min(vho, end), end)]);
 }
 
+/** The checksum a file's fixed header should hold, from its own version, header offset and size fields. */
+export function expectedChecksum(bytes: Uint8Array): number {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return checksumOf(bytes, dv.getUint32(4, true) === 1 ? 24 : 32, dv.getUint32(8, true), dv.getUint32(12, true));
+}
+
 /**
  * Assemble a file whose records need absolute data offsets: `build` is called with the data-section
  * start (body sizes must not depend on it) and returns the records and data.

@@ -18,6 +18,7 @@ import { validateIgvm } from '../../src/validate/index.js';
 import { serializeIgvm } from '../../src/format/serialize.js';
 import { IgvmError } from '../../src/errors.js';
 import { rng, storedVectors } from '../helpers.js';
+import { checksumOf } from '../raw-igvm.js';
 
 const SEED = Number(process.env['IGVMKIT_FUZZ_SEED'] ?? 0x1a2b3c4d) >>> 0;
 const SLOW = process.env['IGVMKIT_SLOW'] === '1';
@@ -38,23 +39,7 @@ try {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Little-endian helpers and an independent CRC-32 (zlib polynomial)
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
+// Little-endian helpers (the checksum comes from test/raw-igvm.ts, independent of src)
 
 const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 const getU32 = (b: Uint8Array, o: number) => (o >= 0 && o + 4 <= b.length ? dv(b).getUint32(o, true) : 0);
@@ -81,9 +66,7 @@ function fixChecksum(b: Uint8Array): void {
   const vho = getU32(b, 8);
   const vhs = getU32(b, 12);
   if (b.length < fixedSize || vho + vhs > b.length) return;
-  const fixed = b.slice(0, fixedSize);
-  putU32(fixed, 0x14, 0);
-  putU32(b, 0x14, crc32(b.subarray(vho, vho + vhs), crc32(fixed)));
+  putU32(b, 0x14, checksumOf(b, fixedSize, vho, vhs));
 }
 
 function fixTotal(b: Uint8Array): void {

@@ -18,7 +18,8 @@ import {
   type SupportedPlatform,
   type VpContextData,
 } from '../../src/index.js';
-import { rng, storedVectors } from '../helpers.js';
+import { rng, storedVectors, assertSameBytes } from '../helpers.js';
+import { expectedChecksum } from '../raw-igvm.js';
 
 // ---- small independent byte helpers ----------------------------------------------------------------
 
@@ -44,33 +45,6 @@ function rawTlvs(bytes: Uint8Array): RawTlv[] {
     off += 8 + Math.ceil(length / 8) * 8;
   }
   return out;
-}
-
-/** Bitwise CRC-32 (zlib), independent of the library's table implementation. */
-function crc32(parts: Uint8Array[]): number {
-  let c = 0xffffffff;
-  for (const p of parts) {
-    for (const byte of p) {
-      c ^= byte;
-      for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-    }
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function expectedChecksum(bytes: Uint8Array): number {
-  const fixed = bytes.slice(0, u32(bytes, 4) === 1 ? 24 : 32);
-  fixed.fill(0, 0x14, 0x18);
-  const vho = u32(bytes, 8);
-  return crc32([fixed, bytes.subarray(vho, vho + u32(bytes, 12))]);
-}
-
-/** Byte equality with a readable failure (first differing offset) instead of a megabyte diff. */
-function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
-  if (actual.length !== expected.length) assert.fail(`${what}: length ${actual.length}, expected ${expected.length}`);
-  for (let i = 0; i < actual.length; i++) {
-    if (actual[i] !== expected[i]) assert.fail(`${what}: first difference at offset 0x${i.toString(16)} (0x${actual[i]!.toString(16)} vs 0x${expected[i]!.toString(16)})`);
-  }
 }
 
 function padTo(data: Uint8Array, n: number): Uint8Array {

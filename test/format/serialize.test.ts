@@ -18,7 +18,8 @@ import {
   type SupportedPlatform,
   type VpContextData,
 } from '../../src/index.js';
-import { rng } from '../helpers.js';
+import { rng, assertSameBytes } from '../helpers.js';
+import { crc32, expectedChecksum } from '../raw-igvm.js';
 
 // ---- local byte helpers ------------------------------------------------------------------------
 
@@ -49,32 +50,6 @@ const fileDataStart = (bytes: Uint8Array) => u32(bytes, 8) + u32(bytes, 12);
 const FILE_OFFSET_AT: Record<number, number> = { 0x104: 4, 0x105: 4, 0x301: 0xc, 0x302: 0xc, 0x304: 0xc };
 function fileOffsets(bytes: Uint8Array): number[] {
   return tlvs(bytes).flatMap((t) => (FILE_OFFSET_AT[t.type] === undefined ? [] : [u32(bytes, t.body + FILE_OFFSET_AT[t.type]!)]));
-}
-
-/** Bitwise CRC-32/ISO-HDLC, written independently of src/format/crc32.ts. */
-function crc32(parts: Uint8Array[]): number {
-  let c = 0xffffffff;
-  for (const p of parts) {
-    for (const byte of p) {
-      c ^= byte;
-      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-    }
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function expectedChecksum(bytes: Uint8Array): number {
-  const fixed = bytes.slice(0, u32(bytes, 4) === 1 ? 24 : 32);
-  fixed.fill(0, 0x14, 0x18);
-  const vho = u32(bytes, 8);
-  return crc32([fixed, bytes.subarray(vho, vho + u32(bytes, 12))]);
-}
-
-function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
-  if (actual.length !== expected.length) assert.fail(`${what}: length ${actual.length}, expected ${expected.length}`);
-  for (let i = 0; i < actual.length; i++) {
-    if (actual[i] !== expected[i]) assert.fail(`${what}: first difference at 0x${i.toString(16)} (0x${actual[i]!.toString(16)} vs 0x${expected[i]!.toString(16)})`);
-  }
 }
 
 /** Minimal raw writer: fixed header, optional gap, TLVs (zero padded), data; correct size and checksum. */
