@@ -143,6 +143,28 @@ export function sourceOffset(source: SourceLayout | undefined, data: Uint8Array 
   return at >= 0 && at + data.length <= source.bytes.length ? at : undefined;
 }
 
+/**
+ * The platform a compatibility mask names, as the crate resolves it: the LAST declared platform whose mask equals `mask`
+ * (the crate fills a mask → platform map in file order, so later duplicates win).
+ */
+export function platformForMask(platforms: readonly SupportedPlatform[], mask: number): SupportedPlatform | undefined {
+  let found: SupportedPlatform | undefined;
+  for (const p of platforms) if (p.compatibility_mask === mask) found = p;
+  return found;
+}
+
+/** The bit numbers set in a compatibility mask, lowest first. */
+export function maskBits(mask: number): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < 32; b++) if ((mask >>> b) & 1) out.push(b);
+  return out;
+}
+
+/** Headers the crate keeps after its isolation filter: a header with compatibility_mask 0 is silently dropped. */
+export function isActive(h: AnyHeader): boolean {
+  return headerMask(h) !== 0;
+}
+
 /** Headers that carry a compatibility mask. */
 export function headerMask(h: AnyHeader): number | undefined {
   return 'compatibility_mask' in h ? h.compatibility_mask : undefined;

@@ -5,7 +5,7 @@ import { IGVM_NATIVE_VP_CONTEXT_X64, IGVM_VP_CONTEXT_AARCH64_CCA, CONTEXT_PAGE_S
 import { VMSA_FIELDS_END, VMSA_PAGE_SIZE } from '../spec/vmsa.js';
 import { VBS_VP_CONTEXT_REGISTER, VBS_X64_REGISTERS, VBS_ARM64_REGISTERS } from '../spec/vbs-context.js';
 import type { StructValue } from '../spec/struct.js';
-import type { VpContextData, VbsRegister } from '../model.js';
+import { platformForMask, type VpContextData, type VbsRegister } from '../model.js';
 import { isAllZero } from '../bytes.js';
 import { headerError, headerPanic, headerWarning, readFileData, isPageAligned, hexOf, type DecodeContext } from './decode-context.js';
 
@@ -14,10 +14,7 @@ const F = (name: string) => ({ name, offset: IGVM_VHS_VP_CONTEXT.fields.find((f)
 
 /** Decode the data a VP_CONTEXT points at, according to the platform whose mask equals the header's mask. */
 export function decodeVpContextData(ctx: DecodeContext, v: VpHeader): VpContextData {
-  // The crate maps mask → platform type with a HashMap filled in file order, so with duplicate
-  // platform masks the LAST platform declaring that mask wins.
-  let platform: (typeof ctx.platforms)[number] | undefined;
-  for (const p of ctx.platforms) if (p.compatibility_mask === v.compatibility_mask) platform = p;
+  const platform = platformForMask(ctx.platforms, v.compatibility_mask);
   if (!platform) {
     headerError(ctx, 'vp-context-platform', 'InvalidVpContextPlatformType', `compatibility_mask ${hexOf(v.compatibility_mask)} is not exactly the mask of one declared platform`, F('compatibility_mask'));
     return { kind: 'unknown', data: undefined };

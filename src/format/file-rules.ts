@@ -1,7 +1,7 @@
 // Whole-file rules the microsoft/igvm crate enforces after reading every record (IgvmFile::new; FORMAT.md §9.2). One rule per function.
 import { ARCHITECTURE, PLATFORM_TYPE, architectureName, platformTypeName } from '../spec/constants.js';
 import type { AnyHeader, IgvmFile, PageTableRelocation, RelocatableRegion } from '../model.js';
-import { headerMask } from '../model.js';
+import { isActive, maskBits, platformForMask } from '../model.js';
 import type { ProblemSink } from './problems.js';
 
 interface RuleContext {
@@ -16,17 +16,6 @@ function locate(ctx: RuleContext, h: AnyHeader): { offset: number; header_index?
 
 function fileError(ctx: RuleContext, h: AnyHeader | undefined, code: string, crate: string, message: string): void {
   ctx.sink.add({ severity: 'error', code, message, crate, ...(h ? locate(ctx, h) : { offset: 0 }) });
-}
-
-/** Headers the crate keeps after its isolation filter: a header with compatibility_mask 0 is silently dropped. */
-export function isActive(h: AnyHeader): boolean {
-  return headerMask(h) !== 0;
-}
-
-function bitsOf(mask: number): number[] {
-  const out: number[] = [];
-  for (let b = 0; b < 32; b++) if ((mask >>> b) & 1) out.push(b);
-  return out;
 }
 
 function platformTypeUnique(ctx: RuleContext): void {
@@ -50,18 +39,15 @@ function platformArchitecture(ctx: RuleContext): void {
 }
 
 function ccaPolicyRules(ctx: RuleContext): void {
-  // The crate collects platforms into a HashMap<mask, platform_type> (later duplicates overwrite
-  // earlier ones) and requires map[1 << bit] == CCA for every bit of the policy mask.
-  const typeByMask = new Map<number, number>();
-  for (const p of ctx.file.platforms) typeByMask.set(p.compatibility_mask, p.platform_type);
+  // The crate requires the platform named by 1 << bit (its mask → platform map) to be CCA for every bit of the mask.
   for (const h of ctx.file.initializations) {
     if (h.type !== 'CCA_POLICY' || !isActive(h)) continue;
     if (ctx.file.revision.architecture !== ARCHITECTURE.AARCH64) {
       fileError(ctx, h, 'header-arch', 'InvalidHeaderArch', `CCA_POLICY is only valid in AArch64 files (this file is ${architectureName(ctx.file.revision.architecture)})`);
       continue;
     }
-    for (const b of bitsOf(h.compatibility_mask))
-      if (typeByMask.get((1 << b) >>> 0) !== PLATFORM_TYPE.CCA) fileError(ctx, h, 'cca-policy-mask', `InvalidCcaPolicyCompatibilityMask(${(1 << b) >>> 0})`, `CCA_POLICY mask bit ${b} does not belong to a CCA platform`);
+    for (const b of maskBits(h.compatibility_mask))
+      if (platformForMask(ctx.file.platforms, (1 << b) >>> 0)?.platform_type !== PLATFORM_TYPE.CCA) fileError(ctx, h, 'cca-policy-mask', `InvalidCcaPolicyCompatibilityMask(${(1 << b) >>> 0})`, `CCA_POLICY mask bit ${b} does not belong to a CCA platform`);
   }
 }
 
@@ -70,7 +56,7 @@ function corimRules(ctx: RuleContext): void {
   const sigs = new Set<number>();
   for (const h of ctx.file.initializations) {
     if ((h.type !== 'CORIM_DOCUMENT' && h.type !== 'CORIM_SIGNATURE') || !isActive(h)) continue;
-    for (const b of bitsOf(h.compatibility_mask)) {
+    for (const b of maskBits(h.compatibility_mask)) {
       if (h.type === 'CORIM_DOCUMENT') {
         if (docs.has(b)) fileError(ctx, h, 'corim-multiple-documents', 'InvalidBinaryInitializationHeader(MultipleCorimDocuments)', `a second CORIM_DOCUMENT for mask bit ${b}`);
         docs.add(b);
@@ -90,7 +76,7 @@ function pageTableRegions(ctx: RuleContext): PageTableRelocation[] {
 function pageTableRelocationUnique(ctx: RuleContext): void {
   const seen = new Set<number>();
   for (const h of pageTableRegions(ctx)) {
-    const bits = bitsOf(h.compatibility_mask);
+    const bits = maskBits(h.compatibility_mask);
     if (bits.some((b) => seen.has(b)))
       fileError(ctx, h, 'multiple-page-table-regions', 'MultiplePageTableRelocationHeaders', `a second PAGE_TABLE_RELOCATION_REGION for mask ${'0x' + h.compatibility_mask.toString(16)}`);
     for (const b of bits) seen.add(b);
@@ -112,7 +98,7 @@ function relocationRegionsDisjoint(ctx: RuleContext): void {
       ctx.sink.add({ severity: 'error', code: 'relocation-region-empty', crate: 'panic', ...locate(ctx, h), message: `${h.type} at 0x${start.toString(16)} with size 0x${size.toString(16)} gives an empty or wrapped range (the microsoft/igvm crate panics in RangeMap::insert)` });
       continue;
     }
-    for (const b of bitsOf(h.compatibility_mask)) {
+    for (const b of maskBits(h.compatibility_mask)) {
       const list = byBit.get(b) ?? [];
       const other = list.find((x) => start <= x.last && x.start <= last);
       if (other) fileError(ctx, h, 'relocation-regions-overlap', 'RelocationRegionsOverlap', `${h.type} [0x${start.toString(16)}, 0x${last.toString(16)}] overlaps another relocation or page-table region for mask bit ${b}`);

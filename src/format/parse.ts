@@ -1,6 +1,6 @@
 // Binary parser: fixed header, checksum, TLV framing and section order, per-record decoding (FORMAT.md §2, §3, §8, §9 steps 1–8).
 import { ByteReader } from '../bytes.js';
-import { IGVM_MAGIC, VHT, sectionOfType, vhtName, type Section } from '../spec/constants.js';
+import { IGVM_MAGIC, sectionOfType, vhtName, type Section } from '../spec/constants.js';
 import { CHECKSUM_OFFSET } from '../spec/fixed-header.js';
 import type { AnyHeader, IgvmFile, IgvmRevision, RecordInfo, SupportedPlatform, InitializationHeader, DirectiveHeader } from '../model.js';
 import { ProblemSink, type Problem } from './problems.js';
@@ -175,4 +175,3 @@ export function readIgvm(bytes: Uint8Array, strict: boolean): ReadResult {
   return { file, problems: sink.problems };
 }
 
-export { VHT };

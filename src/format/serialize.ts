@@ -3,7 +3,7 @@ import { ByteWriter, bytesEqual } from '../bytes.js';
 import { IGVM_MAGIC } from '../spec/constants.js';
 import { IgvmError } from '../errors.js';
 import type { AnyHeader, IgvmFile } from '../model.js';
-import { allHeaders, headerMask, sourceOffset } from '../model.js';
+import { allHeaders, isActive, sourceOffset } from '../model.js';
 import { headerEncoding, canonicalBody, type HeaderEncoding } from './encode-headers.js';
 import { crc32 } from './crc32.js';
 
@@ -64,7 +64,7 @@ const align8 = (n: number) => Math.ceil(n / 8) * 8;
 export function serializeIgvm(file: IgvmFile, options: SerializeOptions = {}): Uint8Array {
   const mode = options.mode ?? 'compact';
   const src = mode === 'preserve' ? file.source : undefined;
-  const headers = allHeaders(file).filter((h) => mode === 'preserve' || h.type === 'SUPPORTED_PLATFORM' || headerMask(h) !== 0);
+  const headers = allHeaders(file).filter((h) => mode === 'preserve' || h.type === 'SUPPORTED_PLATFORM' || isActive(h));
   const fixedSize = file.revision.format_version === 1 ? 24 : 32;
   const vho = src && src.variable_header_offset >= fixedSize ? src.variable_header_offset : fixedSize;
   const encodings = headers.map(headerEncoding);

@@ -1,7 +1,7 @@
 // The `inspect` report: fixed header, platforms and policies, directive counts, page ranges, parameters, VP contexts, ID block (FORMAT.md §2–§7).
 import { architectureName, platformTypeName, pageDataTypeName, PLATFORM_TYPE } from '../spec/constants.js';
 import type { IgvmFile, PageData, SupportedPlatform, VpContext } from '../model.js';
-import { allHeaders } from '../model.js';
+import { allHeaders, platformForMask } from '../model.js';
 import { decodeVmsa, decodeNativeContext, decodeCcaContext, decodeVbsValue, x64Mode, VMSA_ATTRIB_L, NATIVE_ATTRIB_L } from '../format/contexts.js';
 import { computeChecksum } from '../format/parse.js';
 import { SEV_FEATURES } from '../spec/vmsa.js';
@@ -105,9 +105,7 @@ function pageRanges(pages: PageData[]): PageRange[] {
 }
 
 function contextInfo(file: IgvmFile, h: VpContext): VpContextInfo {
-  // Like the decoder (and the crate's mask → platform map), the LAST platform declaring the mask wins.
-  let platform: SupportedPlatform | undefined;
-  for (const p of file.platforms) if (p.compatibility_mask === h.compatibility_mask) platform = p;
+  const platform = platformForMask(file.platforms, h.compatibility_mask);
   const info: VpContextInfo = {
     platform: platform ? platformTypeName(platform.platform_type) : 'unknown', compatibility_mask: h.compatibility_mask,
     vp_index: h.vp_index, gpa: h.gpa, kind: h.context.kind, registers: {},

@@ -5,6 +5,8 @@ import type { Problem } from '../format/problems.js';
 export interface RuleContext {
   file: IgvmFile;
   bytes: Uint8Array;
+  /** Every header in file order (platforms, initializations, directives), computed once for all rules. */
+  headers: readonly AnyHeader[];
   /** Report a warning about header `at` (or at a file offset); `offset` overrides the header's record offset. */
   warn(code: string, message: string, at?: AnyHeader | number, field?: string, offset?: number): void;
 }
@@ -22,6 +24,7 @@ export function makeRuleContext(file: IgvmFile, bytes: Uint8Array, out: Problem[
   return {
     file,
     bytes,
+    headers: lists.flatMap(([, list]) => list),
     warn(code, message, at, field, offset) {
       const p: Problem = { severity: 'warning', code, message, offset: 0 };
       if (typeof at === 'number') p.offset = at;
@@ -38,12 +41,6 @@ export function makeRuleContext(file: IgvmFile, bytes: Uint8Array, out: Problem[
       out.push(p);
     },
   };
-}
-
-export function bitsOf(mask: number): number[] {
-  const out: number[] = [];
-  for (let b = 0; b < 32; b++) if ((mask >>> b) & 1) out.push(b);
-  return out;
 }
 
 export const hx = (v: number | bigint): string => '0x' + v.toString(16);

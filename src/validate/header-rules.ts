@@ -1,19 +1,19 @@
 // Spec rules on header contents that the crate does not check: masks, policies, flags, pages, parameters, VP contexts (FORMAT.md §4–§7, §9.3).
 import { PLATFORM_TYPE, PAGE_DATA_FLAGS, PAGE_DATA_FLAGS_RESERVED, platformTypeName } from '../spec/constants.js';
-import { headerMask, allHeaders, type ParameterArea } from '../model.js';
-import { bitsOf, hx, type Rule } from './context.js';
+import { headerMask, maskBits, isActive, type ParameterArea } from '../model.js';
+import { hx, type Rule } from './context.js';
 
 const declaredMask = (ctx: Parameters<Rule>[0]) => ctx.file.platforms.reduce((m, p) => (m | p.compatibility_mask) >>> 0, 0);
 
 export const maskZeroDropped: Rule = (ctx) => {
-  for (const h of [...ctx.file.initializations, ...ctx.file.directives])
-    if (headerMask(h) === 0) ctx.warn('mask-zero-dropped', `${h.type} has compatibility_mask 0: it applies to no platform and the microsoft/igvm crate silently drops it`, h, 'compatibility_mask');
+  for (const h of ctx.headers)
+    if (!isActive(h)) ctx.warn('mask-zero-dropped', `${h.type} has compatibility_mask 0: it applies to no platform and the microsoft/igvm crate silently drops it`, h, 'compatibility_mask');
 };
 
 export const maskNamesDeclaredPlatforms: Rule = (ctx) => {
   const declared = declaredMask(ctx);
   let count = 0;
-  for (const h of [...ctx.file.initializations, ...ctx.file.directives]) {
+  for (const h of ctx.headers) {
     const m = headerMask(h);
     if (m === undefined || m === 0 || (m & ~declared) === 0) continue;
     if (count++ < 10) ctx.warn('mask-undeclared-platform', `${h.type} compatibility_mask ${hx(m)} has bits ${hx((m & ~declared) >>> 0)} that no SUPPORTED_PLATFORM declares`, h, 'compatibility_mask');
@@ -83,7 +83,7 @@ export const pageDataTypeForPlatform: Rule = (ctx) => {
 };
 
 export const reservedBitsDropped: Rule = (ctx) => {
-  for (const h of allHeaders(ctx.file)) {
+  for (const h of ctx.headers) {
     if (h.type === 'REQUIRED_MEMORY' && h.flags & ~1)
       ctx.warn('reserved-flags-dropped', `REQUIRED_MEMORY flags ${hx(h.flags)} set reserved bits; the crate drops them`, h, 'flags');
     if (h.type === 'RELOCATABLE_REGION' && h.flags & ~7)
@@ -101,7 +101,7 @@ export const overlappingPages: Rule = (ctx) => {
   for (const h of ctx.file.directives) if (h.type === 'PARAMETER_AREA') areaSize.set(h.parameter_area_index, h.number_of_bytes);
   const byBit = new Map<number, { start: bigint; end: bigint; h: (typeof ctx.file.directives)[number] }[]>();
   const add = (mask: number, start: bigint, size: bigint, h: (typeof ctx.file.directives)[number]) => {
-    for (const b of bitsOf(mask)) {
+    for (const b of maskBits(mask)) {
       let l = byBit.get(b);
       if (!l) byBit.set(b, (l = []));
       l.push({ start, end: start + size, h });
@@ -112,7 +112,7 @@ export const overlappingPages: Rule = (ctx) => {
     else if (h.type === 'PARAMETER_INSERT') add(h.compatibility_mask, h.gpa, areaSize.get(h.parameter_area_index) ?? 0x1000n, h);
     else if (h.type === 'VP_CONTEXT' && h.context.kind === 'vmsa') add(h.compatibility_mask, h.gpa, 0x1000n, h);
   }
-  const names = new Map(ctx.file.platforms.flatMap((p) => bitsOf(p.compatibility_mask).map((b) => [b, platformTypeName(p.platform_type)] as const)));
+  const names = new Map(ctx.file.platforms.flatMap((p) => maskBits(p.compatibility_mask).map((b) => [b, platformTypeName(p.platform_type)] as const)));
   for (const [bit, list] of byBit) {
     list.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     let count = 0;

@@ -1,6 +1,6 @@
 // Spec rules on the file's layout that the crate does not check: header offset, padding, unreferenced data (FORMAT.md §1, §3, §8, §9.3).
 import { isAllZero } from '../bytes.js';
-import { allHeaders, sourceOffset, type AnyHeader } from '../model.js';
+import { sourceOffset, type AnyHeader } from '../model.js';
 import { headerEncoding } from '../format/encode-headers.js';
 import { hx, type Rule } from './context.js';
 
@@ -22,7 +22,7 @@ export const recordPaddingZero: Rule = (ctx) => {
   if (!src) return;
   let count = 0;
   let first: { h: AnyHeader; at: number } | undefined;
-  for (const h of allHeaders(ctx.file)) {
+  for (const h of ctx.headers) {
     const rec = src.records.get(h);
     if (rec && !isAllZero(rec.padding)) {
       count++;
@@ -39,7 +39,7 @@ export const unreferencedData: Rule = (ctx) => {
   const start = src.variable_header_offset + src.variable_header_size;
   const end = src.bytes.length;
   const ranges: [number, number][] = [];
-  for (const h of allHeaders(ctx.file)) {
+  for (const h of ctx.headers) {
     const d = headerEncoding(h).data;
     const at = sourceOffset(src, d);
     if (d && at !== undefined) ranges.push([at, at + d.length]);
