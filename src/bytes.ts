@@ -82,6 +82,14 @@ export function isAllZero(bytes: Uint8Array, start = 0, end = bytes.length): boo
   return true;
 }
 
+/** Index of the first non-zero byte in bytes[start, end), or -1 when they are all zero. */
+export function firstNonZero(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  if (isAllZero(bytes, start, end)) return -1;
+  let i = start;
+  while (bytes[i] === 0) i++;
+  return i;
+}
+
 /** Byte-wise equality of two arrays. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -6,7 +6,7 @@ import { VMSA_FIELDS_END, VMSA_PAGE_SIZE } from '../spec/vmsa.js';
 import { VBS_VP_CONTEXT_REGISTER, VBS_X64_REGISTERS, VBS_ARM64_REGISTERS } from '../spec/vbs-context.js';
 import type { StructValue } from '../spec/struct.js';
 import { platformForMask, type VpContextData, type VbsRegister } from '../model.js';
-import { isAllZero } from '../bytes.js';
+import { firstNonZero } from '../bytes.js';
 import { headerError, headerPanic, headerWarning, readFileData, isPageAligned, hexOf, type DecodeContext } from './decode-context.js';
 
 type VpHeader = StructValue<typeof IGVM_VHS_VP_CONTEXT.fields>;
@@ -25,9 +25,8 @@ export function decodeVpContextData(ctx: DecodeContext, v: VpHeader): VpContextD
       const data = readFileData(ctx, v.file_offset, VMSA_PAGE_SIZE, 'VMSA page', F('file_offset'));
       if (!isPageAligned(v.gpa)) headerError(ctx, 'unaligned-gpa', 'UnalignedAddress', `VP_CONTEXT gpa ${hexOf(v.gpa)} (the VMSA address) is not 4 KiB aligned`, F('gpa'));
       if (!data) return { kind: 'unknown', data: undefined };
-      if (!isAllZero(data, VMSA_FIELDS_END, VMSA_PAGE_SIZE)) {
-        let at = VMSA_FIELDS_END;
-        while (data[at] === 0) at++;
+      const at = firstNonZero(data, VMSA_FIELDS_END, VMSA_PAGE_SIZE);
+      if (at >= 0) {
         headerWarning(ctx, 'vmsa-tail-not-zero', `VMSA bytes 0x670..0xfff are not zero (first at page offset 0x${at.toString(16)}; microsoft/igvm ≤ 0.4.0 rejects this with InvalidVmsa, later versions accept it)`, undefined, v.file_offset + at);
       }
       return { kind: 'vmsa', data };
@@ -38,9 +37,8 @@ export function decodeVpContextData(ctx: DecodeContext, v: VpHeader): VpContextD
       const layout = platform.platform_type === PLATFORM_TYPE.CCA ? IGVM_VP_CONTEXT_AARCH64_CCA : IGVM_NATIVE_VP_CONTEXT_X64;
       const data = readFileData(ctx, v.file_offset, CONTEXT_PAGE_SIZE, `${layout.name} page`, F('file_offset'));
       if (!data) return { kind: 'unknown', data: undefined };
-      if (!isAllZero(data, layout.size, CONTEXT_PAGE_SIZE)) {
-        let at = layout.size;
-        while (at < CONTEXT_PAGE_SIZE && data[at] === 0) at++;
+      const at = firstNonZero(data, layout.size, CONTEXT_PAGE_SIZE);
+      if (at >= 0) {
         headerError(ctx, 'context-tail-not-zero', 'InvalidContext', `${layout.name} page has non-zero bytes after the ${layout.size}-byte structure (first at page offset 0x${at.toString(16)})`, undefined, v.file_offset + at);
       }
       return platform.platform_type === PLATFORM_TYPE.CCA ? { kind: 'cca', data } : { kind: 'native-x64', data };
