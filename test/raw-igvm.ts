@@ -170,6 +170,30 @@ export function expectedChecksum(bytes: Uint8Array): number {
   return checksumOf(bytes, dv.getUint32(4, true) === 1 ? 24 : 32, dv.getUint32(8, true), dv.getUint32(12, true));
 }
 
+/** One record as found in a file: type and length fields, offset of the record and of its body. */
+export interface RawTlv {
+  type: number;
+  length: number;
+  /** Absolute offset of the type field. */
+  offset: number;
+  /** Absolute offset of the body (offset + 8). */
+  body: number;
+}
+
+/** Walk the variable headers straight from the bytes (independent of the library's parser). */
+export function walkRecords(bytes: Uint8Array): RawTlv[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const vho = dv.getUint32(8, true);
+  const end = vho + dv.getUint32(12, true);
+  const out: RawTlv[] = [];
+  for (let off = vho; off < end; ) {
+    const length = dv.getUint32(off + 4, true);
+    out.push({ type: dv.getUint32(off, true), length, offset: off, body: off + 8 });
+    off += 8 + Math.ceil(length / 8) * 8;
+  }
+  return out;
+}
+
 /**
  * Assemble a file whose records need absolute data offsets: `build` is called with the data-section
  * start (body sizes must not depend on it) and returns the records and data.

@@ -19,33 +19,12 @@ import {
   type VpContextData,
 } from '../../src/index.js';
 import { rng, storedVectors, assertSameBytes } from '../helpers.js';
-import { expectedChecksum } from '../raw-igvm.js';
+import { expectedChecksum, walkRecords } from '../raw-igvm.js';
 
 // ---- small independent byte helpers ----------------------------------------------------------------
 
 const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 const u32 = (b: Uint8Array, o: number) => dv(b).getUint32(o, true);
-
-interface RawTlv {
-  type: number;
-  length: number;
-  /** Absolute offset of the type field. */
-  offset: number;
-}
-
-/** Walk the TLVs straight from the bytes (independent of the parser). */
-function rawTlvs(bytes: Uint8Array): RawTlv[] {
-  const vho = u32(bytes, 8);
-  const end = vho + u32(bytes, 12);
-  const out: RawTlv[] = [];
-  for (let off = vho; off < end; ) {
-    const type = u32(bytes, off);
-    const length = u32(bytes, off + 4);
-    out.push({ type, length, offset: off });
-    off += 8 + Math.ceil(length / 8) * 8;
-  }
-  return out;
-}
 
 function padTo(data: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -426,7 +405,7 @@ for (const c of CASES) {
   test(`round trip: ${c.name}`, () => {
     const built = c.build();
     const bytes = built.bytes;
-    const types = new Set(rawTlvs(bytes).map((t) => t.type));
+    const types = new Set(walkRecords(bytes).map((t) => t.type));
     for (const t of c.covers) assert.ok(types.has(t), `the built file has no record of type 0x${t.toString(16)}`);
     assert.equal(u32(bytes, 0x14), expectedChecksum(bytes), 'checksum');
     assert.equal(u32(bytes, 0x10), bytes.length, 'total_file_size');
@@ -493,7 +472,7 @@ for (const v of vectors) {
     const compact = serializeIgvm(file, { mode: 'compact' });
     assert.equal(compact.length, bytes.length, 'compact length');
     // The VP_CONTEXT records: igvmgen pads them with ASCII '0', compact with zeros.
-    const vp = rawTlvs(bytes).filter((t) => t.type === 0x304);
+    const vp = walkRecords(bytes).filter((t) => t.type === 0x304);
     assert.ok(vp.length >= 1, 'vector has a VP_CONTEXT');
     const expected = bytes.slice();
     for (const t of vp) {

@@ -19,7 +19,7 @@ import {
   type VpContextData,
 } from '../../src/index.js';
 import { rng, assertSameBytes } from '../helpers.js';
-import { crc32, expectedChecksum } from '../raw-igvm.js';
+import { crc32, expectedChecksum, walkRecords } from '../raw-igvm.js';
 
 // ---- local byte helpers ------------------------------------------------------------------------
 
@@ -29,27 +29,12 @@ const u32 = (b: Uint8Array, o: number) => view(b).getUint32(o, true);
 const u64 = (b: Uint8Array, o: number) => view(b).getBigUint64(o, true);
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
-interface Tlv {
-  type: number;
-  length: number;
-  /** Absolute offset of the body. */
-  body: number;
-}
-
-function tlvs(bytes: Uint8Array): Tlv[] {
-  const vho = u32(bytes, 8);
-  const end = vho + u32(bytes, 12);
-  const out: Tlv[] = [];
-  for (let off = vho; off < end; off += 8 + align8(u32(bytes, off + 4))) out.push({ type: u32(bytes, off), length: u32(bytes, off + 4), body: off + 8 });
-  return out;
-}
-
 const fileDataStart = (bytes: Uint8Array) => u32(bytes, 8) + u32(bytes, 12);
 
 /** Body offsets of file_offset per record type (FORMAT.md Appendix A). */
 const FILE_OFFSET_AT: Record<number, number> = { 0x104: 4, 0x105: 4, 0x301: 0xc, 0x302: 0xc, 0x304: 0xc };
 function fileOffsets(bytes: Uint8Array): number[] {
-  return tlvs(bytes).flatMap((t) => (FILE_OFFSET_AT[t.type] === undefined ? [] : [u32(bytes, t.body + FILE_OFFSET_AT[t.type]!)]));
+  return walkRecords(bytes).flatMap((t) => (FILE_OFFSET_AT[t.type] === undefined ? [] : [u32(bytes, t.body + FILE_OFFSET_AT[t.type]!)]));
 }
 
 /** Minimal raw writer: fixed header, optional gap, TLVs (zero padded), data; correct size and checksum. */
@@ -156,7 +141,7 @@ test('compact: data chunks follow first-reference order, initialization headers 
   b.initialization({ type: 'CORIM_SIGNATURE', compatibility_mask: m, file_offset: 0, size_bytes: sig.length, reserved: 0, data: sig });
   const bytes = b.toBytes();
   const fds = fileDataStart(bytes);
-  assert.deepEqual(tlvs(bytes).map((t) => t.type), [0x001, 0x104, 0x105, 0x301, 0x302, 0x304, 0x302]);
+  assert.deepEqual(walkRecords(bytes).map((t) => t.type), [0x001, 0x104, 0x105, 0x301, 0x302, 0x304, 0x302]);
   const expectedOffsets = [fds, fds + 5, fds + 8, fds + 8 + 0x1000, fds + 8 + 0x2000, fds + 8 + 0x3000];
   assert.deepEqual(fileOffsets(bytes), expectedOffsets);
   assert.equal(bytes.length, fds + 8 + 0x4000);
@@ -167,7 +152,7 @@ test('compact: data chunks follow first-reference order, initialization headers 
   assert.deepEqual(bytes.subarray(fds + 8 + 0x2000, fds + 8 + 0x3000), vmsa);
   assert.deepEqual(bytes.subarray(fds + 8 + 0x3000), bPage);
   // CoRIM size_bytes is the data length.
-  const [, docRec, sigRec] = tlvs(bytes);
+  const [, docRec, sigRec] = walkRecords(bytes);
   assert.equal(u32(bytes, docRec!.body + 8), 5);
   assert.equal(u32(bytes, sigRec!.body + 8), 3);
 });
@@ -290,7 +275,7 @@ test('compact: VP_CONTEXT gpa is written 0 except for VMSA contexts; VBS context
     ],
   );
   const bytes = serializeIgvm(f);
-  const ctxs = tlvs(bytes).filter((t) => t.type === 0x304);
+  const ctxs = walkRecords(bytes).filter((t) => t.type === 0x304);
   assert.equal(ctxs.length, 3);
   const [snp, native, vbs] = ctxs;
   assert.equal(u64(bytes, snp!.body), 0x8000n, 'VMSA gpa kept');
@@ -329,7 +314,7 @@ test('compact: REQUIRED_MEMORY flags keep only bit 0, RELOCATABLE_REGION flags b
     ],
   );
   const bytes = serializeIgvm(f);
-  const recs = tlvs(bytes);
+  const recs = walkRecords(bytes);
   const of = (type: number) => recs.filter((t) => t.type === type);
   assert.equal(u32(bytes, of(0x101)[0]!.body + 0xc), 0, 'GUEST_POLICY.reserved');
   assert.equal(bytes[of(0x102)[0]!.body + 7], 0x7, 'RELOCATABLE_REGION.flags');
@@ -357,7 +342,7 @@ test('compact: CCA_POLICY reserved and reserved2 are zeroed (AArch64 v2)', () =>
     1,
   );
   const bytes = serializeIgvm(f);
-  const pol = tlvs(bytes).find((t) => t.type === 0x106)!;
+  const pol = walkRecords(bytes).find((t) => t.type === 0x106)!;
   assert.equal(u32(bytes, pol.body + 4), 0);
   assert.deepEqual(Array.from(bytes.subarray(pol.body + 0x1a, pol.body + 0x20)), [0, 0, 0, 0, 0, 0]);
   assert.equal(bytes[pol.body + 0x18], 1, 'hash_algorithm kept');
@@ -385,10 +370,10 @@ test('compact: headers with compatibility_mask 0 are dropped (with their data); 
   const out = serializeIgvm(withZeroInit);
   const plain = serializeIgvm(base([]));
   assertSameBytes(out, plain, 'mask-0 headers dropped');
-  assert.deepEqual(tlvs(out).map((t) => t.type), [0x001, 0x301, 0x307, 0x302, 0x303]);
+  assert.deepEqual(walkRecords(out).map((t) => t.type), [0x001, 0x301, 0x307, 0x302, 0x303]);
   // Preserve mode keeps them (it writes the model as it is).
   const kept = serializeIgvm(withZeroInit, { mode: 'preserve' });
-  assert.deepEqual(tlvs(kept).map((t) => t.type), [0x001, 0x101, 0x301, 0x307, 0x302, 0x305, 0x302, 0x303]);
+  assert.deepEqual(walkRecords(kept).map((t) => t.type), [0x001, 0x101, 0x301, 0x307, 0x302, 0x305, 0x302, 0x303]);
 });
 
 test('compact: a file without any data still gets one byte of file data and parses', () => {
@@ -459,7 +444,7 @@ test('preserve: changing one page appends its data and leaves the rest of the fi
   assertSameBytes(out.subarray(bytes.length), fresh, 'appended data');
   // Headers: only the changed page's file_offset (and size/checksum in the fixed header) differ.
   const expectedHeaders = bytes.slice(0, fds);
-  const rec = tlvs(bytes).filter((t) => t.type === 0x302)[1]!;
+  const rec = walkRecords(bytes).filter((t) => t.type === 0x302)[1]!;
   view(expectedHeaders).setUint32(rec.body + 0xc, bytes.length, true);
   view(expectedHeaders).setUint32(0x10, out.length, true);
   view(expectedHeaders).setUint32(0x14, u32(out, 0x14), true);
