@@ -1,0 +1,75 @@
+// SEV-SNP launch digest: the SNP_LAUNCH_UPDATE PAGE_INFO hash chain (MEASUREMENT.md §1.1, §1.2).
+import { sha384, createSha384 } from '../crypto/hash.js';
+
+/** SNP PAGE_INFO page types. */
+export const SNP_PAGE = { NORMAL: 1, VMSA: 2, ZERO: 3, UNMEASURED: 4, SECRETS: 5, CPUID: 6 } as const;
+export type SnpPageType = (typeof SNP_PAGE)[keyof typeof SNP_PAGE];
+
+const PAGE_INFO_SIZE = 0x70;
+const PAGE = 4096;
+
+let zeroPageHash: Uint8Array | undefined;
+
+/** SHA-384 of 4096 zero bytes (cached). */
+export function zeroPageDigest(): Uint8Array {
+  zeroPageHash ??= sha384(new Uint8Array(PAGE));
+  return zeroPageHash;
+}
+
+/** One PAGE_INFO step as recorded by a trace. */
+export interface SnpStep {
+  gpa: bigint;
+  type: SnpPageType;
+  contents: Uint8Array;
+  digest: Uint8Array;
+}
+
+/** The running launch digest; one `addPage` per SNP_LAUNCH_UPDATE page. */
+export class SnpLaunchDigest {
+  private ld: Uint8Array = new Uint8Array(48);
+  private readonly info = new Uint8Array(PAGE_INFO_SIZE);
+  private readonly view = new DataView(this.info.buffer);
+  /** Every step, when constructed with `trace: true`. */
+  readonly steps: SnpStep[] | undefined;
+
+  constructor(opts: { trace?: boolean } = {}) {
+    this.steps = opts.trace ? [] : undefined;
+  }
+
+  /**
+   * Add a page. For NORMAL and VMSA pages `page` is the 4096-byte content (shorter data is zero-padded; undefined means
+   * a zero page); for the other types the CONTENTS field is zero and `page` is ignored.
+   */
+  addPage(gpa: bigint | number, type: SnpPageType, page?: Uint8Array): void {
+    let contents: Uint8Array;
+    if (type === SNP_PAGE.NORMAL || type === SNP_PAGE.VMSA) {
+      if (page === undefined || page.length === 0) contents = zeroPageDigest();
+      else if (page.length === PAGE) contents = sha384(page);
+      else {
+        const padded = new Uint8Array(PAGE);
+        padded.set(page.subarray(0, PAGE));
+        contents = sha384(padded);
+      }
+    } else contents = new Uint8Array(48);
+    this.addContents(gpa, type, contents);
+  }
+
+  /** Add a page whose CONTENTS hash is already known. */
+  addContents(gpa: bigint | number, type: SnpPageType, contents: Uint8Array): void {
+    const info = this.info;
+    info.set(this.ld, 0);
+    info.set(contents, 0x30);
+    this.view.setUint16(0x60, PAGE_INFO_SIZE, true);
+    this.view.setUint8(0x62, type);
+    this.view.setUint8(0x63, 0);
+    this.view.setUint32(0x64, 0, true);
+    this.view.setBigUint64(0x68, BigInt(gpa), true);
+    this.ld = createSha384().update(info).digest();
+    this.steps?.push({ gpa: BigInt(gpa), type, contents, digest: this.ld });
+  }
+
+  /** The current 48-byte digest (a copy). */
+  digest(): Uint8Array {
+    return this.ld.slice();
+  }
+}
