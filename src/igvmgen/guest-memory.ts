@@ -87,6 +87,11 @@ export class GuestMemory {
     return p;
   }
 
+  /** Number of pages held in memory (the rest of the address space costs nothing). */
+  get pageCount(): number {
+    return this.pages.size;
+  }
+
   /** The page at `pageGpa`, or undefined if nothing was ever written there (all zero). */
   page(pageGpa: number): Uint8Array | undefined {
     return this.pages.get(pageGpa);
