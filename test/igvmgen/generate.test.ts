@@ -46,7 +46,7 @@ function pages(file: IgvmFile): Map<number, Uint8Array> {
   const m = new Map<number, Uint8Array>();
   for (const d of file.directives) {
     if (d.type === 'PAGE_DATA') m.set(Number(d.gpa), d.data && d.data.length ? d.data : new Uint8Array(4096));
-    if (d.type === 'VP_CONTEXT') m.set(Number(d.gpa), d.context.data);
+    if (d.type === 'VP_CONTEXT') m.set(Number(d.gpa), d.context.data ?? new Uint8Array(4096));
   }
   return m;
 }
