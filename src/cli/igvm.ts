@@ -2,6 +2,8 @@
 // `igvm`: the igvmkit command line (subcommands declared as data in src/cli/commands).
 import { readFileSync } from 'node:fs';
 import { runCli, type ProgramSpec } from './framework.js';
+import { installNodeHash } from '../io/node-hash.js';
+import { installNodeEc } from '../io/node-ec.js';
 import { inspectCommand } from './commands/inspect.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -14,4 +16,6 @@ export const program: ProgramSpec = {
   commands: [inspectCommand, validateCommand],
 };
 
+installNodeHash();
+installNodeEc();
 process.exitCode = await runCli(program, process.argv.slice(2));

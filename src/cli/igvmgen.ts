@@ -15,6 +15,7 @@ import { dumpIgvmgen } from '../igvmgen/dump.js';
 import { IgvmError } from '../errors.js';
 import { IoError } from './framework.js';
 import { installNodeHash } from '../io/node-hash.js';
+import { installNodeEc } from '../io/node-ec.js';
 import { scanArgs, checkValue, helpText, usageText, optionLabel, UsageError, LOG_LEVELS } from './igvmgen-args.js';
 import { runGeneration, InputError, type GenValues } from './igvmgen-run.js';
 import type { NamedInput } from '../igvmgen/layout-bzimage.js';
@@ -137,6 +138,7 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   installNodeHash();
+  installNodeEc();
   // A closed pipe (`igvmgen -d f | head`) is not an error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') process.stderr.write(`igvmgen: error: cannot write output: ${err.message}\n`);

@@ -1,5 +1,5 @@
 // EC key files for IGVMGEN.md §9.3: SEC1 ECPrivateKey (RFC 5915), PKCS#8 PrivateKeyInfo (RFC 5208/5958), SPKI public keys (RFC 5480).
-import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { ecBackend, nobleCurve, type NistCurve } from './ec-backend.js';
 import { IgvmError } from '../errors.js';
 import { DER_BIT_STRING, DER_NULL, DER_OCTET_STRING, DER_OID, DER_SEQUENCE, DerReader, ctxTag, latin1, looksLikePem, parsePem } from './der.js';
 import type { DerNode } from './der.js';
@@ -44,8 +44,24 @@ const NON_EC_ALGORITHMS: Record<string, string> = {
   '1.3.101.113': 'Ed448',
 };
 
-/** Noble curve implementations used to validate scalars and points (the NIST curves). */
-const NOBLE: Record<string, typeof p384> = { 'P-256': p256, 'P-384': p384, 'P-521': p521 };
+/** Orders of the NIST curves' base points, for scalar range checks. */
+const ORDERS: Record<NistCurve, bigint> = {
+  'P-256': 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  'P-384': 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  'P-521': 0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+};
+
+const isNist = (curve: string): curve is NistCurve => curve in ORDERS;
+
+function scalarInRange(curve: NistCurve, d: Uint8Array): boolean {
+  let v = 0n;
+  for (const b of d) v = (v << 8n) | BigInt(b);
+  return v >= 1n && v < ORDERS[curve];
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 function infoByOid(oid: string): CurveInfo | undefined {
   return CURVES.find((c) => c.oid === oid);
@@ -195,16 +211,20 @@ function parseSec1(r: DerReader, seq: DerNode, P: string, outerCurve: string | u
   const curve = info?.name ?? curveOidStr;
   const d = info ? fitScalar(dRaw, info, file, `${P}.privateKey`) : dRaw.slice();
   if (d.every((b) => b === 0)) throw new IgvmError('key-bad-scalar', 'the private scalar is zero', details(file, `${P}.privateKey`));
-  const noble = NOBLE[curve];
-  if (noble && !noble.utils.isValidSecretKey(d)) {
+  if (isNist(curve) && !scalarInRange(curve, d)) {
     throw new IgvmError('key-bad-scalar', `the private scalar is not in 1..n-1 for ${describeCurve(curve)}`, details(file, `${P}.privateKey`));
   }
-  if (noble && publicKey !== undefined) {
-    let matches = false;
-    try {
-      matches = noble.Point.fromBytes(publicKey).equals(noble.Point.fromBytes(noble.getPublicKey(d, false)));
-    } catch {
-      throw new IgvmError('key-bad-point', `the embedded public key is not a valid ${curve} point`, details(file, `${P}.publicKey`));
+  if (isNist(curve) && publicKey !== undefined) {
+    const derived = ecBackend().publicKey(curve, d);
+    let matches = sameBytes(publicKey, derived);
+    if (!matches && publicKey[0] !== 0x04) {
+      // A compressed embedded point (rare): decode it to compare.
+      try {
+        const noble = nobleCurve(curve);
+        matches = noble.Point.fromBytes(publicKey).equals(noble.Point.fromBytes(derived));
+      } catch {
+        throw new IgvmError('key-bad-point', `the embedded public key is not a valid ${curve} point`, details(file, `${P}.publicKey`));
+      }
     }
     if (!matches) throw new IgvmError('key-mismatch', 'the embedded public key does not belong to the private scalar', details(file, `${P}.publicKey`));
   }
@@ -244,8 +264,8 @@ export function parseEcPublicKey(input: Uint8Array | string, file?: string): EcP
 }
 
 function decodePoint(point: Uint8Array, curve: string, info: CurveInfo | undefined, file: string | undefined, path: string): EcPublicKey {
-  const noble = NOBLE[curve];
-  if (noble) {
+  if (isNist(curve)) {
+    const noble = nobleCurve(curve);
     let affine: { x: bigint; y: bigint };
     try {
       affine = noble.Point.fromBytes(point).toAffine();
@@ -264,10 +284,9 @@ function decodePoint(point: Uint8Array, curve: string, info: CurveInfo | undefin
 
 /** The public point of a private key (NIST curves only). */
 export function ecPublicKeyOf(key: EcPrivateKey): EcPublicKey {
-  const noble = NOBLE[key.curve];
-  if (!noble) throw new IgvmError('key-unsupported-curve', `cannot derive a public key on ${describeCurve(key.curve)}`, details(key.file));
+  if (!isNist(key.curve)) throw new IgvmError('key-unsupported-curve', `cannot derive a public key on ${describeCurve(key.curve)}`, details(key.file));
   const size = infoByName(key.curve)!.size;
-  const pub = noble.getPublicKey(key.d, false);
+  const pub = ecBackend().publicKey(key.curve, key.d);
   return { curve: key.curve, x: pub.slice(1, 1 + size), y: pub.slice(1 + size) };
 }
 

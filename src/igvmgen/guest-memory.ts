@@ -58,6 +58,7 @@ export class GuestMemory {
     if (addr + bytes.length > this.cursor) {
       throw new IgvmError('layout-overflow', `${bytes.length} bytes at 0x${addr.toString(16)} run past the allocated end 0x${this.cursor.toString(16)}`);
     }
+    this.allocateSlab(addr, bytes.length);
     let done = 0;
     while (done < bytes.length) {
       const gpa = addr + done;
@@ -76,6 +77,16 @@ export class GuestMemory {
     if (addr + size > this.cursor) throw new Error(`internal: view at 0x${addr.toString(16)} beyond the cursor`);
     const page = this.pageForWrite(pageGpa);
     return new DataView(page.buffer, page.byteOffset + (addr - pageGpa), size);
+  }
+
+  /** Large writes into fresh memory get their pages from one buffer (fewer allocations than one per page). */
+  private allocateSlab(addr: number, size: number): void {
+    if (size < 4 * PAGE) return;
+    const first = addr - (addr % PAGE);
+    const count = Math.ceil((addr + size - first) / PAGE);
+    for (let i = 0; i < count; i++) if (this.pages.has(first + i * PAGE)) return;
+    const slab = new Uint8Array(count * PAGE);
+    for (let i = 0; i < count; i++) this.pages.set(first + i * PAGE, slab.subarray(i * PAGE, (i + 1) * PAGE));
   }
 
   private pageForWrite(pageGpa: number): Uint8Array {

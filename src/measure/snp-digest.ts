@@ -1,5 +1,5 @@
 // SEV-SNP launch digest: the SNP_LAUNCH_UPDATE PAGE_INFO hash chain (MEASUREMENT.md §1.1, §1.2).
-import { sha384, createSha384 } from '../crypto/hash.js';
+import { sha384 } from '../crypto/hash.js';
 
 /** SNP PAGE_INFO page types. */
 export const SNP_PAGE = { NORMAL: 1, VMSA: 2, ZERO: 3, UNMEASURED: 4, SECRETS: 5, CPUID: 6 } as const;
@@ -64,7 +64,7 @@ export class SnpLaunchDigest {
     this.view.setUint8(0x63, 0);
     this.view.setUint32(0x64, 0, true);
     this.view.setBigUint64(0x68, BigInt(gpa), true);
-    this.ld = createSha384().update(info).digest();
+    this.ld = sha384(info);
     this.steps?.push({ gpa: BigInt(gpa), type, contents, digest: this.ld });
   }
 

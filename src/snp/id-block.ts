@@ -1,5 +1,6 @@
 // SNP ID block signing per IGVMGEN.md §9 (ECDSA P-384/SHA-384, no low-S normalisation) and the IGVM_VHS_SNP_ID_BLOCK model (FORMAT.md §6).
-import { p384 } from '@noble/curves/nist.js';
+import { ecBackend } from '../crypto/ec-backend.js';
+import { signP384Digest, isValidP384Scalar } from '../crypto/ecdsa-p384.js';
 import { ByteReader, ByteWriter } from '../bytes.js';
 import { sha384 } from '../crypto/hash.js';
 import { describeCurve } from '../crypto/ec-key.js';
@@ -98,21 +99,16 @@ export function signIdBlock(f: SnpIdBlockFields, key: EcPrivateKey, opts: { dete
       where,
     );
   }
-  if (key.d.length !== P384_BYTES || !p384.utils.isValidSecretKey(key.d)) {
+  if (!isValidP384Scalar(key.d)) {
     throw new IgvmError('key-bad-scalar', 'the private scalar is not a 48-byte value in 1..n-1 for P-384', where);
   }
   const digest = sha384(idBlockMessage(f));
-  // prehash: false — the digest is already SHA-384(message); noble's RFC 6979 DRBG uses HMAC-SHA-384 (p384's hash).
-  const sig = p384.sign(digest, key.d, {
-    prehash: false,
-    lowS: false,
-    format: 'compact',
-    extraEntropy: !opts.deterministic,
-  });
-  const pub = p384.getPublicKey(key.d, false);
+  const extra = opts.deterministic ? undefined : crypto.getRandomValues(new Uint8Array(P384_BYTES));
+  const sig = signP384Digest(digest, key.d, extra);
+  const pub = ecBackend().publicKey('P-384', key.d);
   return {
-    r: toComponent(sig.subarray(0, P384_BYTES)),
-    s: toComponent(sig.subarray(P384_BYTES, 2 * P384_BYTES)),
+    r: toComponent(sig.r),
+    s: toComponent(sig.s),
     qx: toComponent(pub.subarray(1, 1 + P384_BYTES)),
     qy: toComponent(pub.subarray(1 + P384_BYTES, 1 + 2 * P384_BYTES)),
   };
@@ -120,7 +116,10 @@ export function signIdBlock(f: SnpIdBlockFields, key: EcPrivateKey, opts: { dete
 
 /** A fresh random P-384 key (the igvmgen behaviour without -sign_key). */
 export function randomP384Key(): EcPrivateKey {
-  return { curve: 'P-384', d: p384.utils.randomSecretKey() };
+  for (;;) {
+    const d = crypto.getRandomValues(new Uint8Array(P384_BYTES));
+    if (isValidP384Scalar(d)) return { curve: 'P-384', d };
+  }
 }
 
 /** True when `sig` is a valid P-384/SHA-384 signature of the ID block by the key Qx/Qy (high S accepted). */
@@ -128,18 +127,7 @@ export function verifyIdBlockSignature(f: SnpIdBlockFields, sig: IdSignature): b
   const parts = [sig.r, sig.s, sig.qx, sig.qy].map(fromComponent);
   const [r, s, qx, qy] = parts;
   if (!r || !s || !qx || !qy) return false;
-  const compact = new Uint8Array(2 * P384_BYTES);
-  compact.set(r, 0);
-  compact.set(s, P384_BYTES);
-  const pub = new Uint8Array(1 + 2 * P384_BYTES);
-  pub[0] = 0x04;
-  pub.set(qx, 1);
-  pub.set(qy, 1 + P384_BYTES);
-  try {
-    return p384.verify(compact, sha384(idBlockMessage(f)), pub, { prehash: false, lowS: false, format: 'compact' });
-  } catch {
-    return false;
-  }
+  return ecBackend().verifyP384(idBlockMessage(f), r, s, qx, qy);
 }
 
 /** The SNP_ID_BLOCK (0x30B) header model for the fields and signature, as igvmgen writes it (IGVMGEN.md §9.1). */
