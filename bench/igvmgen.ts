@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { makeBzImage, pseudoRandom } from '../test/igvmgen/bzimage-fixture.js';
+import { makeBzImage, pseudoRandom } from '../src/examples/synthetic-bzimage.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const DIST = resolve(HERE, '..');

@@ -24,3 +24,30 @@ export { dumpIgvmgen } from './igvmgen/dump.js';
 export { crc32 } from './format/crc32.js';
 export * from './spec/constants.js';
 export * as layouts from './spec/layouts.js';
+// igvmgen generation (IGVMGEN.md) and its building blocks
+export { generateIgvmgen, DEFAULT_ID_BLOCK } from './igvmgen/generate.js';
+export type { IgvmgenOptions, IgvmgenResult, IdBlockValues, Inform } from './igvmgen/generate.js';
+export type { NamedInput } from './igvmgen/layout-bzimage.js';
+export { measurementJson, measurementRepr } from './igvmgen/measurement-file.js';
+export { decodeAcpiZip } from './igvmgen/acpi-zip.js';
+export { buildAcpiFromDsl } from './igvmgen/acpi-dsl.js';
+export type { AmlCompiler, DslFile } from './igvmgen/acpi-dsl.js';
+export { parseElf, elfSymbols, findSection, objcopyBinary } from './igvmgen/elf.js';
+export type { ElfFile, ElfSection, ElfSegment, ElfSymbol } from './igvmgen/elf.js';
+export { buildDefaultAcpi } from './acpi/default.js';
+export type { DefaultAcpiOptions } from './acpi/default.js';
+export type { AcpiImage } from './acpi/image.js';
+// SEV-SNP: launch digest chain, ID block, keys
+export { SnpLaunchDigest, SNP_PAGE, zeroPageDigest } from './measure/snp-digest.js';
+export type { SnpPageType, SnpStep } from './measure/snp-digest.js';
+export { signIdBlock, verifyIdBlockSignature, idBlockHeader, idBlockMessage, idSignatureFromHeader, randomP384Key } from './snp/id-block.js';
+export type { SnpIdBlockFields, IdSignature } from './snp/id-block.js';
+export { parseTeiConfig } from './snp/tei-config.js';
+export type { TeiConfig } from './snp/tei-config.js';
+export { parseEcPrivateKey, parseEcPublicKey, ecPublicKeyOf } from './crypto/ec-key.js';
+export type { EcPrivateKey, EcPublicKey } from './crypto/ec-key.js';
+// pluggable primitives (node:crypto versions live in src/io and are installed by the CLIs)
+export { setHashProvider, hashProvider, NOBLE_HASH } from './crypto/hash.js';
+export type { HashProvider, Hasher } from './crypto/hash.js';
+export { setEcBackend, ecBackend, NOBLE_EC } from './crypto/ec-backend.js';
+export type { EcBackend, NistCurve } from './crypto/ec-backend.js';

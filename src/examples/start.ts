@@ -1,7 +1,11 @@
-// `npm start`: builds a small two-platform example file with the builder API, validates it and prints `igvm inspect` for it.
+// `npm start`: builds a two-platform example with the builder API and an igvmgen image of a synthetic bzImage, validates and inspects them.
 import { join } from 'node:path';
-import { IgvmBuilder, validateIgvm, parseIgvm, inspectIgvm, renderInspect } from '../index.js';
+import { IgvmBuilder, validateIgvm, parseIgvm, inspectIgvm, renderInspect, generateIgvmgen, buildDefaultAcpi, DEFAULT_ID_BLOCK, randomP384Key, measurementJson } from '../index.js';
+import { toHex } from '../bytes.js';
 import { writeAtomic, ensureDir } from '../io/files.js';
+import { installNodeHash } from '../io/node-hash.js';
+import { installNodeEc } from '../io/node-ec.js';
+import { makeBzImage, pseudoRandom } from './synthetic-bzimage.js';
 
 /** A 64-bit guest stub: SEV-SNP (VMSA at 0xFFFFFFFFF000, as QEMU/KVM expects) and NATIVE, sharing code pages. */
 export function buildExample(): Uint8Array {
@@ -33,20 +37,41 @@ export function buildExample(): Uint8Array {
   return b.toBytes();
 }
 
+/** igvmgen on a synthetic 1 MiB bzImage with igvmkit's own ACPI tables (no iasl); a fresh key, so the digest is stable but the signature is not. */
+export function buildIgvmgenExample(): { bytes: Uint8Array; launchDigest: string } {
+  const kernel = makeBzImage({ payload: pseudoRandom(1 << 20, 2024), prefAddress: 0x1000000, initSize: 0x2000000 });
+  const r = generateIgvmgen({
+    inform: 'bzImage', intel: true, bootMode: 'x64', kernel: { name: 'synthetic-bzImage', bytes: kernel }, append: 'console=ttyS0',
+    highestVtl: 2, pvalidateOpt: true, encryptedPage: true, svme: true, acpi: buildDefaultAcpi({ vcpus: 1 }),
+    idBlock: DEFAULT_ID_BLOCK, signKey: randomP384Key(), signDeterministic: false,
+  });
+  return { bytes: r.bytes, launchDigest: toHex(r.launchDigest) };
+}
+
 const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
+  installNodeHash();
+  installNodeEc();
   const bytes = buildExample();
   const dir = 'out';
   ensureDir(dir);
   const path = join(dir, 'example.igvm');
   writeAtomic(path, bytes);
   const v = validateIgvm(bytes);
+  const gen = buildIgvmgenExample();
+  const genPath = join(dir, 'igvmgen-example.igvm');
+  writeAtomic(genPath, gen.bytes);
+  writeAtomic(join(dir, 'igvmgen-example.measurement.json'), measurementJson('0', gen.launchDigest));
+  const gv = validateIgvm(gen.bytes);
   process.stdout.write(
     `Built ${path} (${bytes.length} bytes) with the IgvmBuilder API.\n` +
       `igvm validate: ${v.valid ? 'valid' : 'INVALID'} (${v.errors} errors, ${v.warnings} warnings)\n` +
       v.problems.map((p) => `  ${p.severity}[${p.code}]: ${p.message}\n`).join('') +
       `\nigvm inspect ${path}:\n\n` +
       renderInspect(inspectIgvm(parseIgvm(bytes)), path) +
-      `\nNext: node dist/src/cli/igvm.js inspect ${path} --json, or igvmgen -d ${path}\n`,
+      `\nBuilt ${genPath} (${gen.bytes.length} bytes) with igvmgen's generator from a synthetic 1 MiB bzImage (x64, built-in ACPI).\n` +
+      `igvm validate: ${gv.valid ? 'valid' : 'INVALID'} (${gv.errors} errors, ${gv.warnings} warnings)\n` +
+      `SEV-SNP launch digest: ${gen.launchDigest}\n` +
+      `\nNext: node dist/src/cli/igvm.js inspect ${genPath}, or node dist/src/cli/igvmgen.js -d ${genPath}\n`,
   );
 }

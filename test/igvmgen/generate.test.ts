@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VECTORS, manifest } from '../helpers.js';
-import { makeBzImage, pseudoRandom } from './bzimage-fixture.js';
+import { makeBzImage, pseudoRandom } from '../../src/examples/synthetic-bzimage.js';
 import { referenceSnpDigest } from '../measure/snp-reference.js';
 import { generateIgvmgen, DEFAULT_ID_BLOCK, type IgvmgenOptions } from '../../src/igvmgen/generate.js';
 import { parseIgvm } from '../../src/format/index.js';

@@ -1,4 +1,4 @@
-// Synthetic Linux bzImages for tests and benchmarks: a boot protocol 2.15 setup header and a protected-mode payload.
+// Synthetic Linux bzImages (boot protocol 2.15 setup header + protected-mode payload) for the example, tests and benchmarks (Linux boot protocol, Documentation/arch/x86/boot.rst).
 
 export interface BzImageSpec {
   setupSects?: number;
