@@ -5,7 +5,7 @@ import type { AcpiImage } from '../acpi/image.js';
 import { buildDefaultAcpi } from '../acpi/default.js';
 import { decodeAcpiZip } from '../igvmgen/acpi-zip.js';
 import { loadAcpiDir } from '../io/iasl.js';
-import { readInput, writeAtomicMany, type OutputFile } from '../io/files.js';
+import { readInput, writeAtomicMany, IoError, type OutputFile } from '../io/files.js';
 import { parseEcPrivateKey, type EcPrivateKey } from '../crypto/ec-key.js';
 import { randomP384Key } from '../snp/id-block.js';
 import { parseTeiConfig } from '../snp/tei-config.js';
@@ -29,6 +29,15 @@ export interface RunOutput {
 /** Thrown for user mistakes the original crashes on: one line, exit 2. */
 export class InputError extends Error {}
 
+/** Read a file named by `option` (outside argparse's FileType ones): an unreadable file is an input error (exit 2). */
+function readOptionFile(option: string, path: string): Uint8Array {
+  try {
+    return readInput(path);
+  } catch (e) {
+    throw new InputError(`${option} ${path}: ${e instanceof IoError ? e.message.replace(/^cannot read '.*?': /, 'cannot read: ') : String(e)}`);
+  }
+}
+
 function acpiFrom(path: string | undefined): AcpiImage {
   if (path === undefined) return buildDefaultAcpi({ vcpus: 1 });
   let isDir: boolean;
@@ -38,12 +47,21 @@ function acpiFrom(path: string | undefined): AcpiImage {
     throw new InputError(`-acpi_dir ${path}: no such file or directory (expected a folder of .dsl files or an acpi.zip snapshot)`);
   }
   if (isDir) return loadAcpiDir(path);
-  return decodeAcpiZip(readInput(path), path);
+  const bytes = readOptionFile('-acpi_dir', path);
+  try {
+    return decodeAcpiZip(bytes, path);
+  } catch (e) {
+    if (!(e instanceof IgvmError)) throw e;
+    // Offsets inside the decoded stream are not file offsets: leave them out.
+    const details: { file: string; path?: string } = { file: path };
+    if (e.path !== undefined) details.path = e.path;
+    throw new IgvmError(e.code, `not a folder and not a valid acpi.zip snapshot (base64 of a zlib stream of a pickled {gpa: page} dict): ${e.message}`, details);
+  }
 }
 
 function idBlockFrom(path: string | undefined): IdBlockValues {
   if (path === undefined) return DEFAULT_ID_BLOCK;
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(readInput(path));
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(readOptionFile('-config_file', path));
   const c = parseTeiConfig(text, path);
   return { familyId: c.familyId, imageId: c.imageId, version: c.version, guestSvn: c.guestSvn, policy: c.policy };
 }
@@ -74,6 +92,10 @@ export function runGeneration(v: GenValues, outPath: string): RunOutput {
   if (inform === 'elf' && bootMode === 'x64' && pgtable === undefined) throw new InputError('-inform elf -boot_mode x64 needs -pgtable_level 2 or 4');
   if (inform === 'elf' && bootMode === 'x64' && pgtable !== 2n && pgtable !== 4n) throw new InputError(`-pgtable_level ${pgtable}: expected 2 or 4`);
 
+  const highestVtl = Number(BigInt.asUintN(8, vtl));
+  if (highestVtl !== 0 && highestVtl !== 2) {
+    warnings.push(`igvmgen: warning: -vtl ${v.strings.get('vtl') ?? ''} gives HighestVtl ${highestVtl}; SEV-SNP allows only 0 or 2, so the microsoft/igvm crate (and igvm validate) will reject the file`);
+  }
   const acpi = acpiFrom(v.strings.get('acpi_dir'));
   log.push(`INFO ACPI tables from ${acpi.source}: ${acpi.pages.size} pages, end 0x${acpi.acpiEnd.toString(16)}`);
   const idBlock = idBlockFrom(v.strings.get('config_file'));
@@ -99,7 +121,7 @@ export function runGeneration(v: GenValues, outPath: string): RunOutput {
     rdinit: v.files.get('rdinit'),
     sharedPayload: v.files.get('shared_payload'),
     pgtableLevel: pgtable === undefined ? undefined : Number(pgtable),
-    highestVtl: Number(BigInt.asUintN(8, vtl)),
+    highestVtl,
     pvalidateOpt: boolValue(v, 'pvalidate_opt', true),
     encryptedPage: boolValue(v, 'encrypted_page', true),
     svme: boolValue(v, 'svme', true),

@@ -16,7 +16,7 @@ import { IgvmError } from '../errors.js';
 import { IoError } from './framework.js';
 import { installNodeHash } from '../io/node-hash.js';
 import { installNodeEc } from '../io/node-ec.js';
-import { scanArgs, checkValue, helpText, usageText, optionLabel, UsageError, LOG_LEVELS } from './igvmgen-args.js';
+import { scanArgs, checkValue, helpText, usageText, optionLabel, UsageError, LOG_LEVELS, OPTIONS } from './igvmgen-args.js';
 import { runGeneration, InputError, type GenValues } from './igvmgen-run.js';
 import type { NamedInput } from '../igvmgen/layout-bzimage.js';
 
@@ -51,6 +51,23 @@ function cantOpen(label: string, path: string, err: unknown): string {
   const known = typeof code === 'string' ? PY_ERRNO[code] : undefined;
   const why = known ? `[Errno ${known[0]}] ${known[1]}: '${path}'` : e instanceof Error ? e.message : String(e);
   return `argument ${label}: can't open '${path}': ${why}`;
+}
+
+/**
+ * One line for an input error: "-kernel bzImage: offset 0x202 (setup_header.header): message [code]" — the option that
+ * named the file (for files inside an -acpi_dir folder too), the file, where in it, what was expected.
+ */
+function describeInputError(e: IgvmError, inputs: ReadonlyMap<string, string>): string {
+  let who = '';
+  if (e.file !== undefined) {
+    let option = inputs.get(e.file);
+    if (option === undefined) for (const [path, o] of inputs) if (o === '-acpi_dir' && e.file.startsWith(path.replace(/\/+$/, '') + '/')) option = o;
+    who = option !== undefined ? `${option} ${e.file}` : e.file;
+  }
+  const at = [e.offset !== undefined ? `offset 0x${e.offset.toString(16)}` : '', e.path ?? ''].filter((x) => x !== '');
+  const message = e.message.split('\n').map((l) => l.trim()).filter((l) => l !== '').join('; ');
+  const where = who !== '' ? (at.length ? `${who}: ${at.join(' ')}: ` : `${who}: `) : at.length ? `${at.join(' ')}: ` : '';
+  return `${where}${message} [${e.code}]`;
 }
 
 /** Run igvmgen with `argv` (without node and script); returns the exit code. */
@@ -110,6 +127,11 @@ export function main(argv: readonly string[], io: CliIo): number {
     return 0;
   }
   const values: GenValues = { strings, files };
+  const inputs = new Map<string, string>();
+  for (const o of OPTIONS) {
+    const path = strings.get(o.dest);
+    if (path !== undefined && (o.kind === 'file-in' || o.dest === 'acpi_dir' || o.dest === 'config_file')) inputs.set(path, o.names[0] ?? '');
+  }
   try {
     const r = runGeneration(values, out);
     io.stdout(r.stdout);
@@ -117,7 +139,7 @@ export function main(argv: readonly string[], io: CliIo): number {
     return 0;
   } catch (err) {
     if (err instanceof InputError) return usage(err.message);
-    if (err instanceof IgvmError) return usage(err.describe());
+    if (err instanceof IgvmError) return usage(describeInputError(err, inputs));
     if (err instanceof IoError) {
       io.stderr(`igvmgen: error: ${err.message}\n`);
       return 3;

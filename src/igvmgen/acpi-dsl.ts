@@ -82,8 +82,8 @@ export function patchXsdtText(text: string, addresses: readonly number[]): strin
 export function packAcpiPages(tables: ReadonlyMap<number, Uint8Array>, source = 'acpi'): Map<number, Uint8Array> {
   const addrs = [...tables.keys()].sort((a, b) => a - b);
   const first = addrs[0];
-  if (first === undefined) throw new IgvmError('acpi-layout', `${source}: no ACPI tables to place`, { file: source });
-  if (first % PAGE !== 0) throw new IgvmError('acpi-layout', `${source}: the lowest ACPI table address 0x${first.toString(16)} is not page-aligned`, { file: source });
+  if (first === undefined) throw new IgvmError('acpi-layout', `no ACPI tables to place`, { file: source });
+  if (first % PAGE !== 0) throw new IgvmError('acpi-layout', `the lowest ACPI table address 0x${first.toString(16)} is not page-aligned`, { file: source });
   const bufs = new Map<number, { buf: Uint8Array; len: number }>();
   const pageAt = (gpa: number): { buf: Uint8Array; len: number } => {
     let p = bufs.get(gpa);
@@ -100,7 +100,7 @@ export function packAcpiPages(tables: ReadonlyMap<number, Uint8Array>, source = 
     const page = pageAt(gpa);
     const remain = PAGE - page.len;
     // The original loops forever here (a full page gets a table again: overlapping tables); stop instead.
-    if (remain === 0) throw new IgvmError('acpi-layout', `${source}: ACPI table at 0x${addr.toString(16)} falls into page 0x${gpa.toString(16)}, which earlier tables already filled`, { file: source });
+    if (remain === 0) throw new IgvmError('acpi-layout', `ACPI table at 0x${addr.toString(16)} falls into page 0x${gpa.toString(16)}, which earlier tables already filled`, { file: source });
     const chunk = data.subarray(offset, offset + remain);
     page.buf.set(chunk, page.len);
     page.len += chunk.length;
@@ -127,15 +127,15 @@ export function packAcpiPages(tables: ReadonlyMap<number, Uint8Array>, source = 
  * `source`: the folder, for messages.
  */
 export function buildAcpiFromDsl(listing: readonly string[], texts: ReadonlyMap<string, string>, compile: AmlCompiler, source = 'acpi_dir'): AcpiImage {
-  const where = (name: string): { file: string; path: string } => ({ file: `${source}/${name}`, path: name });
+  const where = (name: string): { file: string } => ({ file: `${source}/${name}` });
   const files: DslFile[] = [];
   for (const name of listing) {
     if (!name.endsWith('.dsl')) continue;
     const text = texts.get(name);
-    if (text === undefined) throw new IgvmError('acpi-dsl-missing', `${name}: no DSL text given for this listed file`, where(name));
+    if (text === undefined) throw new IgvmError('acpi-dsl-missing', `no DSL text given for this listed file`, where(name));
     files.push({ name, text });
   }
-  if (files.length === 0) throw new IgvmError('acpi-no-dsl', `${source}: no .dsl files in the ACPI folder`, { file: source });
+  if (files.length === 0) throw new IgvmError('acpi-no-dsl', `no .dsl files in the ACPI folder`, { file: source });
 
   // Steps 1–2: compile in listing order, name and place the top-level tables, check the others' lengths.
   const amls = compile(files);
@@ -143,25 +143,25 @@ export function buildAcpiFromDsl(listing: readonly string[], texts: ReadonlyMap<
   const tables = new Map<string, Table>();
   for (const { name: file } of files) {
     const aml = amls.get(file);
-    if (aml === undefined) throw new IgvmError('acpi-no-aml', `${file}: iasl produced no AML`, where(file));
-    if (aml.length < HEADER_SIZE) throw new IgvmError('acpi-short-aml', `${file}: AML is ${aml.length} bytes, shorter than a 36-byte ACPI table header`, where(file));
+    if (aml === undefined) throw new IgvmError('acpi-no-aml', `iasl produced no AML`, where(file));
+    if (aml.length < HEADER_SIZE) throw new IgvmError('acpi-short-aml', `AML is ${aml.length} bytes, shorter than a 36-byte ACPI table header`, where(file));
     const view = new DataView(aml.buffer, aml.byteOffset, aml.byteLength);
     const name = acpiTableName(aml);
     const length = view.getUint32(4, true);
     if (!(ACPI_DSL_TABLES as readonly string[]).includes(name)) {
-      throw new IgvmError('acpi-unknown-table', `${file}: ACPI table signature ${JSON.stringify(String.fromCharCode(...aml.subarray(0, 4)))} is not one igvmgen accepts (${ACPI_DSL_TABLES.join(', ')})`, where(file));
+      throw new IgvmError('acpi-unknown-table', `ACPI table signature ${JSON.stringify(String.fromCharCode(...aml.subarray(0, 4)))} is not one igvmgen accepts (${ACPI_DSL_TABLES.join(', ')})`, where(file));
     }
     let addr = 0;
     if (name === 'RSD_') {
       const xsdt = view.getBigUint64(24, true);
-      if (xsdt > BigInt(Number.MAX_SAFE_INTEGER) - 0x100000n) throw new IgvmError('acpi-xsdt-address', `${file}: RSDP XsdtAddress 0x${xsdt.toString(16)} is too large`, where(file));
+      if (xsdt > BigInt(Number.MAX_SAFE_INTEGER) - 0x100000n) throw new IgvmError('acpi-xsdt-address', `RSDP XsdtAddress 0x${xsdt.toString(16)} is too large`, where(file));
       // A zero XsdtAddress keeps the current one; the patched RSDP copy the original builds is discarded.
       if (xsdt !== 0n) xsdtAddr = Number(xsdt);
       addr = ACPI_RSDP_GPA;
     } else if (name === 'XSDT') {
       addr = xsdtAddr; // an RSDP listed later does not move it
     } else if (length !== aml.length) {
-      throw new IgvmError('acpi-length-mismatch', `${file}: ${name} header Length is ${length} but iasl produced ${aml.length} bytes`, where(file));
+      throw new IgvmError('acpi-length-mismatch', `${name} header Length is ${length} but iasl produced ${aml.length} bytes`, where(file));
     }
     // A second file with the same signature replaces the first (dict semantics).
     tables.set(name, { name, file, aml, length, addr });
@@ -179,10 +179,10 @@ export function buildAcpiFromDsl(listing: readonly string[], texts: ReadonlyMap<
 
   // Steps 4–5: text patches of the FACP and XSDT sources.
   const missing = ['DSDT', 'FACP', 'FACS'].filter((n) => !tables.has(n));
-  if (missing.length) throw new IgvmError('acpi-missing-table', `${source}: igvmgen needs FACP, DSDT and FACS tables; missing ${missing.join(', ')}`, { file: source });
+  if (missing.length) throw new IgvmError('acpi-missing-table', `igvmgen needs FACP, DSDT and FACS tables; missing ${missing.join(', ')}`, { file: source });
   const facp = tables.get('FACP')!;
   const xsdt = tables.get('XSDT');
-  if (!xsdt) throw new IgvmError('acpi-missing-table', `${source}: igvmgen needs an XSDT table; none of the .dsl files compiles to one`, { file: source });
+  if (!xsdt) throw new IgvmError('acpi-missing-table', `igvmgen needs an XSDT table; none of the .dsl files compiles to one`, { file: source });
   const entries = names.filter((n) => (XSDT_ENTRY_TABLES as readonly string[]).includes(n)).map((n) => tables.get(n)!.addr);
   const patched: DslFile[] = [
     { name: facp.file, text: patchFacpText(texts.get(facp.file)!, tables.get('DSDT')!.addr, tables.get('FACS')!.addr) },
@@ -193,7 +193,7 @@ export function buildAcpiFromDsl(listing: readonly string[], texts: ReadonlyMap<
   const recompiled = compile(patched);
   for (const t of [facp, xsdt]) {
     const aml = recompiled.get(t.file);
-    if (aml === undefined) throw new IgvmError('acpi-no-aml', `${t.file}: iasl produced no AML for the patched ${t.name} table`, where(t.file));
+    if (aml === undefined) throw new IgvmError('acpi-no-aml', `iasl produced no AML for the patched ${t.name} table`, where(t.file));
     t.aml = aml;
   }
 

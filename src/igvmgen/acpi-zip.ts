@@ -18,19 +18,33 @@ const B64_VALUE = (() => {
 })();
 
 /**
- * Base64 as Python's base64.b64decode without validate: characters outside the alphabet are skipped,
- * decoding stops at the first '=' and a dangling single character is an error ("Incorrect padding").
+ * Base64 as Python's base64.b64decode without validate (binascii.a2b_base64): characters outside the alphabet are
+ * skipped; '=' ends the data only where it completes a quad (elsewhere it is skipped); leftover characters at the end
+ * are an error ("Incorrect padding").
  */
 export function decodeBase64Text(bytes: Uint8Array, file?: string): Uint8Array {
   const out = new Uint8Array(Math.floor((bytes.length * 3) / 4) + 3);
   let n = 0;
   let acc = 0;
   let count = 0;
+  let pads = 0;
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!;
-    if (c === 0x3d) break; // '='
+    if (c === 0x3d) {
+      // '='
+      if (count >= 2 && count + ++pads >= 4) {
+        if (count === 2) out[n++] = (acc >> 4) & 0xff;
+        else {
+          out[n++] = (acc >> 10) & 0xff;
+          out[n++] = (acc >> 2) & 0xff;
+        }
+        return out.slice(0, n);
+      }
+      continue;
+    }
     const v = B64_VALUE[c]!;
     if (v < 0) continue;
+    pads = 0;
     acc = (acc << 6) | v;
     if (++count === 4) {
       out[n++] = (acc >> 16) & 0xff;
@@ -40,11 +54,8 @@ export function decodeBase64Text(bytes: Uint8Array, file?: string): Uint8Array {
       count = 0;
     }
   }
-  if (count === 1) throw new IgvmError('acpi-zip-base64', 'acpi.zip: base64 text has incorrect padding', file !== undefined ? { file } : {});
-  if (count === 2) out[n++] = (acc >> 4) & 0xff;
-  if (count === 3) {
-    out[n++] = (acc >> 10) & 0xff;
-    out[n++] = (acc >> 2) & 0xff;
+  if (count !== 0) {
+    throw new IgvmError('acpi-zip-base64', `base64 text has incorrect padding (${count} character${count === 1 ? '' : 's'} left over at the end)`, file !== undefined ? { file } : {});
   }
   return out.slice(0, n);
 }
@@ -118,14 +129,14 @@ export function decodeAcpiZip(bytes: Uint8Array, file?: string): AcpiImage {
   for (const gpa of [...dict.keys()].sort((a, b) => a - b)) {
     const page = dict.get(gpa)!;
     const where = `0x${gpa.toString(16)}`;
-    if (gpa < 0 || gpa % PAGE !== 0) throw new IgvmError('acpi-zip-page', `acpi.zip: page GPA ${gpa < 0 ? gpa : where} is not 4 KiB aligned`, { ...detail, path: `pages[${where}]` });
-    if (page.length !== PAGE) throw new IgvmError('acpi-zip-page', `acpi.zip: page at ${where} has ${page.length} bytes, expected 4096`, { ...detail, path: `pages[${where}]` });
+    if (gpa < 0 || gpa % PAGE !== 0) throw new IgvmError('acpi-zip-page', `page GPA ${gpa < 0 ? gpa : where} is not 4 KiB aligned`, { ...detail, path: `pages[${where}]` });
+    if (page.length !== PAGE) throw new IgvmError('acpi-zip-page', `page at ${where} has ${page.length} bytes, expected 4096`, { ...detail, path: `pages[${where}]` });
     // The original asserts every page lies in [RSDP, 0x200000) and the RSDP page is present.
     if (gpa < ACPI_RSDP_GPA || gpa >= ACPI_ZIP_END) {
-      throw new IgvmError('acpi-zip-page', `acpi.zip: page at ${where} is outside [0xe0000, 0x200000)`, { ...detail, path: `pages[${where}]` });
+      throw new IgvmError('acpi-zip-page', `page at ${where} is outside [0xe0000, 0x200000)`, { ...detail, path: `pages[${where}]` });
     }
     pages.set(gpa, page);
   }
-  if (!pages.has(ACPI_RSDP_GPA)) throw new IgvmError('acpi-zip-rsdp', 'acpi.zip: no page at the RSDP address 0xe0000', detail);
+  if (!pages.has(ACPI_RSDP_GPA)) throw new IgvmError('acpi-zip-rsdp', 'no page at the RSDP address 0xe0000', detail);
   return { pages, acpiEnd: ACPI_ZIP_END, rsdp: ACPI_RSDP_GPA, source: file ?? 'acpi.zip', tables: findAcpiTables(pages) };
 }

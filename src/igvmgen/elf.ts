@@ -56,7 +56,7 @@ function fail(code: string, message: string, file: string | undefined, offset?: 
   if (offset !== undefined) details.offset = offset;
   if (path !== undefined) details.path = path;
   if (file !== undefined) details.file = file;
-  throw new IgvmError(code, (file !== undefined ? `${file}: ` : '') + message, details);
+  throw new IgvmError(code, message, details);
 }
 
 /** Parses the ELF header, program headers and section headers (with names). Does not read section contents. */

@@ -67,7 +67,7 @@ function asciiCmdline(append: string): Uint8Array {
   for (let i = 0; i < append.length; i++) {
     const c = append.charCodeAt(i);
     if (c > 0x7f) {
-      throw new IgvmError('cmdline-not-ascii', `-append: the kernel command line must be ASCII; character ${JSON.stringify(append[i])} (U+${c.toString(16).toUpperCase().padStart(4, '0')}) at position ${i} is not`, { path: '-append' });
+      throw new IgvmError('cmdline-not-ascii', `the kernel command line must be ASCII; found ${JSON.stringify(append[i])} (U+${c.toString(16).toUpperCase().padStart(4, '0')}) at position ${i}`, { path: '-append' });
     }
     out[i] = c;
   }

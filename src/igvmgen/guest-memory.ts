@@ -8,6 +8,11 @@ export function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
 }
 
+/** Hex with a sign for negative values (-0x1000), for messages about computed addresses. */
+export function hexSigned(v: number): string {
+  return v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
+}
+
 /** Largest GPA the layouts may reach; keeps every address an exact JS number (2^52). */
 const GPA_LIMIT = 2 ** 52;
 
@@ -33,13 +38,12 @@ export class GuestMemory {
   /** Move the cursor forward to the page-aligned `addr`, recording [cursor, addr) as skipped. */
   seek(addr: number, what: string): void {
     if (addr % PAGE !== 0) {
-      throw new IgvmError('layout-unaligned', `${what} at 0x${addr.toString(16)} is not page-aligned`, { path: what });
+      throw new IgvmError('layout-unaligned', `${what} at ${hexSigned(addr)} is not page-aligned`);
     }
     if (addr < this.cursor) {
       throw new IgvmError(
         'layout-overlap',
-        `${what} at 0x${addr.toString(16)} overlaps memory already laid out up to 0x${this.cursor.toString(16)}`,
-        { path: what },
+        `${what} at ${hexSigned(addr)} overlaps memory already laid out up to 0x${this.cursor.toString(16)}`,
       );
     }
     if (addr > this.cursor) this.skipped.push({ start: this.cursor, end: addr });
@@ -48,7 +52,7 @@ export class GuestMemory {
 
   private moveTo(end: number, what: string): void {
     if (!Number.isSafeInteger(end) || end > GPA_LIMIT) {
-      throw new IgvmError('layout-too-high', `${what} would end at GPA 0x${end.toString(16)}, beyond 2^52`, { path: what });
+      throw new IgvmError('layout-too-high', `${what} would end at GPA 0x${end.toString(16)}, beyond 2^52`);
     }
     this.cursor = end;
   }

@@ -1,7 +1,7 @@
 // igvmgen -inform bzImage / bzImage2: Linux kernel layout, boot_params, e820 and cc_blob (IGVMGEN.md §3, §4).
 import { IgvmError } from '../errors.js';
 import type { AcpiImage } from '../acpi/image.js';
-import { alignUp, PAGE, type GuestMemory } from './guest-memory.js';
+import { alignUp, hexSigned, PAGE, type GuestMemory } from './guest-memory.js';
 import { placeAcpi, placeFixedPages } from './layout-common.js';
 import { CPUID_GPA, SECRETS_GPA } from './emit.js';
 import {
@@ -48,7 +48,7 @@ function extraRegions(o: BzImageOptions, vmlinuxSize: number, initSize: number):
   const one = (name: string): { value: number; size: number } => {
     const found = syms.filter((s) => s.name === name);
     if (found.length !== 1) {
-      throw new IgvmError('symbol-elf-missing', `-symbol_elf: the symbol table must define ${name} exactly once; found ${found.length}`, { file, path: name });
+      throw new IgvmError('symbol-elf-missing', `the symbol table must define ${name} exactly once; found ${found.length}`, { file, path: name });
     }
     const s = found[0]!;
     return { value: Number(s.value), size: Number(s.size) };
@@ -60,8 +60,22 @@ function extraRegions(o: BzImageOptions, vmlinuxSize: number, initSize: number):
   return regions.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 }
 
+/** A pre-validated region must be page-aligned, start at or after `used` (offset from pref_address) and end by init_size. */
+function checkRegion(o: BzImageOptions, used: number, off: number, size: number, initSize: number, vmlinuxSize: number): void {
+  const ok = off % PAGE === 0 && off >= used && off + size <= initSize;
+  if (ok) return;
+  const region = `[pref_address${off < 0 ? ' - ' : ' + '}0x${Math.abs(off).toString(16)}, +0x${size.toString(16)})`;
+  const why = off % PAGE !== 0 ? 'is not page-aligned' : off < used ? `starts before offset 0x${used.toString(16)}, where the previous region ends (the image is 0x${vmlinuxSize.toString(16)} bytes)` : `ends beyond init_size 0x${initSize.toString(16)}`;
+  if (o.symbolElf) {
+    throw new IgvmError('bzimage-regions', `the pre-validated region ${region} from the boot_stack/pgtable/_end symbols ${why}`, { file: o.symbolElf.name, path: '.symtab' });
+  }
+  throw new IgvmError('bzimage-regions', `init_size 0x${initSize.toString(16)} is too small for this kernel: the default pre-validated region ${region} ${why}`, { file: o.kernel.name, offset: 0x260, path: 'setup_header.init_size' });
+}
+
 export function layoutBzImage(mem: GuestMemory, o: BzImageOptions): LayoutResult {
-  const hdr = readSetupHeader(o.kernel.bytes, o.kernel.name, '-kernel');
+  // The original parses -symbol_elf up front (even when pvalidate_opt is false and its symbols go unused).
+  if (o.symbolElf) parseElf(o.symbolElf.bytes, o.symbolElf.name);
+  const hdr = readSetupHeader(o.kernel.bytes, o.kernel.name);
   const vmlinux = protectedModeImage(o.kernel.bytes, hdr);
   const vmlinuxSize = alignUp(vmlinux.length, PAGE);
   const pref = hdr.prefAddress;
@@ -73,19 +87,20 @@ export function layoutBzImage(mem: GuestMemory, o: BzImageOptions): LayoutResult
   placeAcpi(mem, o.acpi, !o.pvalidateOpt);
   placeFixedPages(mem);
   if (pref < mem.cursor) {
-    throw new IgvmError('bzimage-low-pref-address', `-kernel: pref_address 0x${pref.toString(16)} is below 0x${mem.cursor.toString(16)}, the end of igvmgen's fixed pages`, { file: o.kernel.name, offset: 0x258, path: 'setup_header.pref_address' });
+    throw new IgvmError('bzimage-low-pref-address', `pref_address 0x${pref.toString(16)} is below 0x${mem.cursor.toString(16)}, the end of igvmgen's fixed pages`, { file: o.kernel.name, offset: 0x258, path: 'setup_header.pref_address' });
   }
   mem.seek(pref, at('kernel'));
   if (!o.pvalidateOpt) {
     if (vmlinux.length > hdr.initSize) {
-      throw new IgvmError('bzimage-too-large', `-kernel: the protected-mode image (${vmlinux.length} bytes) is larger than init_size 0x${hdr.initSize.toString(16)}`, { file: o.kernel.name, offset: 0x260, path: 'setup_header.init_size' });
+      throw new IgvmError('bzimage-too-large', `the protected-mode image (${vmlinux.length} bytes) is larger than init_size 0x${hdr.initSize.toString(16)}`, { file: o.kernel.name, offset: 0x260, path: 'setup_header.init_size' });
     }
     mem.allocate(hdr.initSize);
     mem.write(pref, vmlinux);
   } else {
     mem.allocate(vmlinuxSize);
     for (const [off, size] of extraRegions(o, vmlinuxSize, hdr.initSize)) {
-      mem.seek(pref + off, at(`pre-validated region at offset 0x${off.toString(16)}`));
+      checkRegion(o, mem.cursor - pref, off, size, hdr.initSize, vmlinuxSize);
+      mem.seek(pref + off, at(`pre-validated region at offset ${hexSigned(off)}`));
       mem.allocate(size);
       validated.push([pref + off, size]);
     }

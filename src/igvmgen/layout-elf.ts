@@ -26,9 +26,9 @@ export const VMPL2_GPA = 0x3d00000;
 export function layoutElf(mem: GuestMemory, o: ElfOptions): LayoutResult {
   const elf = parseElf(o.kernel.bytes, o.kernel.name);
   const text = findSection(elf, '.text');
-  if (!text) throw new IgvmError('elf-no-text', '-kernel: the ELF has no .text section; igvmgen computes the entry point from it', { file: o.kernel.name, path: '.text' });
+  if (!text) throw new IgvmError('elf-no-text', 'the ELF has no .text section; igvmgen computes the entry point from it', { file: o.kernel.name, path: '.text' });
   const { image } = objcopyBinary(elf, o.kernel.bytes);
-  const vmpl2Hdr = o.vmpl2Kernel ? readSetupHeader(o.vmpl2Kernel.bytes, o.vmpl2Kernel.name, '-vmpl2_kernel') : undefined;
+  const vmpl2Hdr = o.vmpl2Kernel ? readSetupHeader(o.vmpl2Kernel.bytes, o.vmpl2Kernel.name) : undefined;
   if (o.bootMode === 'x64' && o.pgtableLevel !== 2 && o.pgtableLevel !== 4) {
     throw new IgvmError('elf-pgtable-level', o.pgtableLevel === undefined
       ? '-inform elf -boot_mode x64 needs -pgtable_level 2 or 4'
@@ -58,7 +58,7 @@ export function layoutElf(mem: GuestMemory, o: ElfOptions): LayoutResult {
   for (const s of elf.sections) if (s.addr + s.size > maxEnd) maxEnd = s.addr + s.size;
   const monitorEndBig = maxEnd - text.addr + entryBig;
   if (entryBig < 0n || entryBig >= 2n ** 52n || monitorEndBig >= 2n ** 52n) {
-    throw new IgvmError('elf-bad-entry', `-kernel: entry 0x${elf.entry.toString(16)} and .text at 0x${text.addr.toString(16)} give a guest address out of range`, { file: o.kernel.name, path: 'e_entry' });
+    throw new IgvmError('elf-bad-entry', `entry 0x${elf.entry.toString(16)} and .text at 0x${text.addr.toString(16)} give a guest address out of range`, { file: o.kernel.name, path: 'e_entry' });
   }
   const entry = Number(entryBig);
   const monitorEnd = Math.max(alignUp(mem.cursor, PAGE), alignUp(Math.max(0, Number(monitorEndBig)), PAGE));

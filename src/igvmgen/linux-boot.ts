@@ -16,10 +16,10 @@ export interface SetupHeader {
   version: number;
 }
 
-/** Parse and check a bzImage's setup header (§3.1); `what` names the option for messages (-kernel, -vmpl2_kernel). */
-export function readSetupHeader(kernel: Uint8Array, file: string, what: string): SetupHeader {
+/** Parse and check a bzImage's setup header (§3.1); `file` names it in errors. */
+export function readSetupHeader(kernel: Uint8Array, file: string): SetupHeader {
   const fail = (code: string, message: string, offset: number, path: string): never => {
-    throw new IgvmError(code, `${what}: ${message}`, { file, offset, path });
+    throw new IgvmError(code, message, { file, offset, path });
   };
   if (kernel.length < SETUP_HEADER_OFFSET + SETUP_HEADER_SIZE) {
     fail('bzimage-truncated', `a bzImage has a setup header at 0x1f1..0x26c; the file is only ${kernel.length} bytes`, kernel.length, 'setup_header');

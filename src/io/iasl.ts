@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { AcpiImage } from '../acpi/image.js';
 import { IgvmError } from '../errors.js';
 import { buildAcpiFromDsl, type DslFile } from '../igvmgen/acpi-dsl.js';
@@ -56,9 +56,9 @@ export function loadAcpiDir(dir: string, opts: AcpiDirOptions = {}): AcpiImage {
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
-    throw new IgvmError('acpi-dir', `${dir}: no such ACPI folder`, { file: dir });
+    throw new IgvmError('acpi-dir', `no such ACPI folder`, { file: dir });
   }
-  if (!isDir) throw new IgvmError('acpi-dir', `${dir}: not a folder (-acpi_dir needs a folder of .dsl files)`, { file: dir });
+  if (!isDir) throw new IgvmError('acpi-dir', `not a folder (-acpi_dir needs a folder of .dsl files)`, { file: dir });
   // Node's readdirSync returns names sorted (libuv sorts them); Python's os.listdir returns the raw directory
   // order. The order only matters when an RSDP with a non-zero XsdtAddress is listed after the XSDT (the XSDT
   // then stays at 0x100000) or when two files compile to the same signature (the later one wins).
@@ -72,10 +72,10 @@ export function loadAcpiDir(dir: string, opts: AcpiDirOptions = {}): AcpiImage {
       // latin1: one char per byte, so any encoding survives the text patches byte for byte.
       texts.set(name, readFileSync(path, 'latin1'));
     } catch (e) {
-      throw new IgvmError('acpi-dsl-read', `${path}: cannot read DSL source: ${(e as Error).message}`, { file: path });
+      throw new IgvmError('acpi-dsl-read', `cannot read DSL source: ${(e as Error).message}`, { file: path });
     }
   }
-  if (texts.size === 0) throw new IgvmError('acpi-no-dsl', `${dir}: no .dsl files in the ACPI folder`, { file: dir });
+  if (texts.size === 0) throw new IgvmError('acpi-no-dsl', `no .dsl files in the ACPI folder`, { file: dir });
 
   const iasl = opts.iasl ?? 'iasl';
   // A path (not a bare name looked up on PATH) that does not exist: report it before making temp dirs.
@@ -99,10 +99,11 @@ export function loadAcpiDir(dir: string, opts: AcpiDirOptions = {}): AcpiImage {
   try {
     return buildAcpiFromDsl(listing, texts, compile, dir);
   } catch (e) {
-    if (e instanceof IgvmError && e.code === 'acpi-no-aml' && e.path !== undefined && logs.has(e.path)) {
-      const log = logs.get(e.path)!.trim();
+    const name = e instanceof IgvmError && e.file !== undefined ? basename(e.file) : undefined;
+    if (e instanceof IgvmError && e.code === 'acpi-no-aml' && name !== undefined && logs.has(name)) {
+      const log = logs.get(name)!.trim();
       const shown = log.length > 4000 ? '…' + log.slice(-4000) : log;
-      throw new IgvmError(e.code, `${e.message} (expected ${amlNameFor(e.path)}); iasl output:\n${shown || '(none)'}`, { file: join(dir, e.path), path: e.path });
+      throw new IgvmError(e.code, `${e.message} (expected ${amlNameFor(name)}); iasl output:\n${shown || '(none)'}`, { file: join(dir, name) });
     }
     throw e;
   } finally {

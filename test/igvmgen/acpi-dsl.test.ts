@@ -95,7 +95,9 @@ function throwsIgvm(fn: () => unknown, code: string, message: RegExp): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof IgvmError, `IgvmError, got ${String(e)}`);
     assert.equal(e.code, code);
-    assert.match(e.message, message);
+    // The file is in e.file (not repeated in the message); describe() shows both.
+    assert.match(e.describe(), message);
+    if (e.file !== undefined) assert.ok(!e.message.includes(e.file.split('/').pop() ?? '\0') || /listed file/.test(e.message), `message repeats the file: ${e.message}`);
     return true;
   });
 }
@@ -256,7 +258,7 @@ test('missing FACS, FACP, DSDT or XSDT are errors', () => {
   for (const gone of ['FACS', 'FACP', 'DSDT']) {
     const s = standard();
     s.listing = s.listing.filter((n) => n !== `${gone}.dsl`);
-    throwsIgvm(() => build(s), 'acpi-missing-table', new RegExp(`needs FACP, DSDT and FACS tables; missing ${gone}$`));
+    throwsIgvm(() => build(s), 'acpi-missing-table', new RegExp(`needs FACP, DSDT and FACS tables; missing ${gone} \\[`));
   }
   const s = standard();
   s.listing = s.listing.filter((n) => n !== 'XSDT.dsl');
@@ -276,7 +278,7 @@ test('a sub-table whose header Length differs from its AML size is an error', ()
 test('missing or short AML, missing texts and empty listings are errors', () => {
   const s = standard();
   s.amls.set('DSDT.dsl', undefined);
-  throwsIgvm(() => build(s), 'acpi-no-aml', /^DSDT\.dsl: iasl produced no AML$/);
+  throwsIgvm(() => build(s), 'acpi-no-aml', /DSDT\.dsl: iasl produced no AML \[acpi-no-aml\]$/);
   const p = standard();
   throwsIgvm(() => build(p, new FakeIasl(p.amls, true)), 'acpi-no-aml', /FACP\.dsl: iasl produced no AML for the patched FACP table/);
   const short = standard();

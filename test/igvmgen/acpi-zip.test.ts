@@ -93,8 +93,13 @@ test('base64 decoding skips non-alphabet characters and stops at padding, as Pyt
   const wrapped = Buffer.from(Buffer.from(text).toString('latin1').replace(/(.{76})/g, '$1\r\n') + '\n');
   assertSameBytes(decodeBase64Text(new Uint8Array(wrapped)), decodeBase64Text(text), 'wrapped base64');
   assert.deepEqual([...decodeBase64Text(new Uint8Array(Buffer.from('aGk=')))], [0x68, 0x69]);
-  assert.deepEqual([...decodeBase64Text(new Uint8Array(Buffer.from('aGVsbG8')))], [...Buffer.from('hello')]);
-  assert.throws(() => decodeBase64Text(new Uint8Array(Buffer.from('aGVsb'))), (e: unknown) => e instanceof IgvmError && e.code === 'acpi-zip-base64');
+  // Expected values from Python 3.11 base64.b64decode:
+  assert.deepEqual([...decodeBase64Text(new Uint8Array(Buffer.from('aGVsbG8=')))], [...Buffer.from('hello')]);
+  assert.deepEqual([...decodeBase64Text(new Uint8Array(Buffer.from('aGVsbG8=ignored')))], [...Buffer.from('hello')], 'data ends at the completing "="');
+  assert.deepEqual([...decodeBase64Text(new Uint8Array(Buffer.from('aG=Vs')))], [...Buffer.from('hel')], 'a "=" that does not complete a quad is skipped');
+  assert.deepEqual([...decodeBase64Text(new Uint8Array(Buffer.from('aGk==')))], [0x68, 0x69]);
+  for (const bad of ['aGVsbG8', 'aGVsb', 'eJzLSM='])
+    assert.throws(() => decodeBase64Text(new Uint8Array(Buffer.from(bad))), (e: unknown) => e instanceof IgvmError && e.code === 'acpi-zip-base64', bad);
 });
 
 /** acpi.zip-format bytes for the given pages (a pickle of {gpa: bytes} written by hand). */

@@ -58,8 +58,9 @@ function isIgvmError(code: string, fileInMessage?: string) {
     assert.ok(e instanceof IgvmError, `expected IgvmError ${code}, got ${String(e)}`);
     assert.equal(e.code, code, e.message);
     if (fileInMessage !== undefined) {
-      assert.ok(e.message.includes(fileInMessage), `message names the file: ${e.message}`);
       assert.equal(e.file, fileInMessage);
+      assert.ok(e.describe().startsWith(`${fileInMessage}: `), `describe() names the file: ${e.describe()}`);
+      assert.ok(!e.message.includes(fileInMessage), `the message does not repeat the file: ${e.message}`);
     }
     return true;
   };
