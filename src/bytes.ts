@@ -90,6 +90,19 @@ export function firstNonZero(bytes: Uint8Array, start = 0, end = bytes.length): 
   return i;
 }
 
+/** Concatenate byte arrays into a new one. */
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Byte-wise equality of two arrays. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseIgvm } from '../src/format/index.js';
 
 function findRepoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -66,4 +67,17 @@ export function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: 
   for (let i = 0; i < actual.length; i++) {
     if (actual[i] !== expected[i]) assert.fail(`${what}: first difference at offset 0x${i.toString(16)} (0x${actual[i]!.toString(16)} vs 0x${expected[i]!.toString(16)})`);
   }
+}
+
+/** GPA → 4096-byte page of every PAGE_DATA directive of an IGVM file (zero-extended), read with igvmkit's parser. */
+export function pageDataOf(path: string): Map<number, Uint8Array> {
+  const file = parseIgvm(new Uint8Array(readFileSync(path)));
+  const pages = new Map<number, Uint8Array>();
+  for (const d of file.directives) {
+    if (d.type !== 'PAGE_DATA') continue;
+    const page = new Uint8Array(4096);
+    if (d.data) page.set(d.data.subarray(0, 4096));
+    pages.set(Number(d.gpa), page);
+  }
+  return pages;
 }

@@ -1,4 +1,5 @@
 // Minimal AML encoder (ACPI 6.3 §20.2: name strings, data objects, PkgLength, Scope/Device/Method/Name/Package/Buffer; §6.4: small resource descriptors).
+import { concatBytes } from '../bytes.js';
 
 /** One encoded AML term (a byte string ready to be concatenated into a TermList). */
 export type Aml = Uint8Array;
@@ -28,17 +29,7 @@ export const RETURN_OP = 0xa4;
 export const PKG_LENGTH_MAX = 0x0fffffff;
 
 /** Concatenate AML fragments. */
-export function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export const concat = concatBytes;
 
 /**
  * Raw PkgLength encoding of `value` (the value already counts the PkgLength bytes themselves).

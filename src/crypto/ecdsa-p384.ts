@@ -1,5 +1,6 @@
 // ECDSA P-384 signing with SHA-384 (FIPS 186-5 §6.4) and RFC 6979 nonces (§3.2; §3.6 with added entropy for the random mode).
 import { ecBackend } from './ec-backend.js';
+import { concatBytes } from '../bytes.js';
 
 /** The order n of the P-384 base point. */
 export const P384_N = 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n;
@@ -38,15 +39,7 @@ function invert(a: bigint, m: bigint): bigint {
   return mod(s0, m);
 }
 
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const concat = concatBytes;
 
 export function isValidP384Scalar(d: Uint8Array): boolean {
   if (d.length !== P384_BYTES) return false;

@@ -6,25 +6,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { IgvmError } from '../../src/errors.js';
-import { parseIgvm } from '../../src/format/index.js';
 import { decodeAcpiZip, decodeBase64Text } from '../../src/igvmgen/acpi-zip.js';
-import { EXPECTED, VECTORS, assertSameBytes } from '../helpers.js';
+import { EXPECTED, VECTORS, assertSameBytes, pageDataOf } from '../helpers.js';
 
 const ZIP = join(VECTORS, 'acpi', 'acpi.zip');
 const zipBytes = (): Uint8Array => new Uint8Array(readFileSync(ZIP));
 
-/** GPA → 4096-byte page contents of every PAGE_DATA directive of an IGVM file (zero-extended). */
-function pageData(path: string): Map<number, Uint8Array> {
-  const file = parseIgvm(new Uint8Array(readFileSync(path)));
-  const pages = new Map<number, Uint8Array>();
-  for (const d of file.directives) {
-    if (d.type !== 'PAGE_DATA') continue;
-    const page = new Uint8Array(4096);
-    if (d.data) page.set(d.data.subarray(0, 4096));
-    pages.set(Number(d.gpa), page);
-  }
-  return pages;
-}
 
 const EXPECTED_GPAS = [0xe0000, 0x100000, ...Array.from({ length: 31 }, (_, i) => 0x101000 + i * 0x1000), 0x1ff000];
 
@@ -76,7 +63,7 @@ test('the page at 0x1FF000 holds only the u32 0x1FE000 at offset 16', () => {
 
 test('every acpi.zip page equals the PAGE_DATA at its GPA in the original T_bzImage64.igvm', () => {
   const img = decodeAcpiZip(zipBytes());
-  const file = pageData(join(EXPECTED, 'T_bzImage64.igvm'));
+  const file = pageDataOf(join(EXPECTED, 'T_bzImage64.igvm'));
   for (const [gpa, page] of img.pages) {
     const inFile = file.get(gpa);
     assert.ok(inFile, `PAGE_DATA at 0x${gpa.toString(16)}`);

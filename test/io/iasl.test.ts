@@ -6,25 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AcpiImage } from '../../src/acpi/image.js';
 import { IgvmError } from '../../src/errors.js';
-import { parseIgvm } from '../../src/format/index.js';
 import { amlNameFor, loadAcpiDir } from '../../src/io/iasl.js';
-import { EXPECTED, VECTORS, assertSameBytes } from '../helpers.js';
+import { EXPECTED, VECTORS, assertSameBytes, pageDataOf } from '../helpers.js';
 
 const ACPI_TEST = join(VECTORS, 'acpi', 'acpi-test');
 const ACPI_CLH = join(VECTORS, 'acpi', 'acpi-clh');
 
-/** GPA → 4096-byte page of every PAGE_DATA directive (zero-extended). */
-function pageData(path: string): Map<number, Uint8Array> {
-  const file = parseIgvm(new Uint8Array(readFileSync(path)));
-  const pages = new Map<number, Uint8Array>();
-  for (const d of file.directives) {
-    if (d.type !== 'PAGE_DATA') continue;
-    const page = new Uint8Array(4096);
-    if (d.data) page.set(d.data.subarray(0, 4096));
-    pages.set(Number(d.gpa), page);
-  }
-  return pages;
-}
 
 function snapshot(dir: string): string[] {
   return [`. ${statSync(dir).mtimeMs}`, ...readdirSync(dir).map((n) => `${n} ${statSync(join(dir, n)).mtimeMs} ${statSync(join(dir, n)).size}`)];
@@ -65,7 +52,7 @@ function scratchCopy(t: { after(fn: () => void): void }, from: string, sub: stri
 
 /** Every produced page equals the file's PAGE_DATA; every other page of [0xA0000, acpiEnd) in the file is zero. */
 function assertMatchesFile(img: AcpiImage, igvm: string, regionStart: number): void {
-  const file = pageData(join(EXPECTED, igvm));
+  const file = pageDataOf(join(EXPECTED, igvm));
   for (const [gpa, bytes] of img.pages) {
     const inFile = file.get(gpa);
     assert.ok(inFile, `${igvm} has PAGE_DATA at 0x${gpa.toString(16)}`);
