@@ -6,14 +6,17 @@ import { installNodeHash } from '../io/node-hash.js';
 import { installNodeEc } from '../io/node-ec.js';
 import { inspectCommand } from './commands/inspect.js';
 import { validateCommand } from './commands/validate.js';
+import { loadCommand } from './commands/load.js';
+import { measureCommand } from './commands/measure.js';
+import { qemuArgsCommand } from './commands/qemu-args.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export const program: ProgramSpec = {
   name: 'igvm',
   version: pkg.version,
-  summary: 'inspect and validate IGVM (Independent Guest Virtual Machine) files',
-  commands: [inspectCommand, validateCommand],
+  summary: 'inspect, validate, load (as QEMU does) and measure IGVM (Independent Guest Virtual Machine) files',
+  commands: [inspectCommand, validateCommand, loadCommand, measureCommand, qemuArgsCommand],
 };
 
 installNodeHash();

@@ -22,6 +22,8 @@ export interface SnpStep {
   type: SnpPageType;
   contents: Uint8Array;
   digest: Uint8Array;
+  /** Index of the directive (in IgvmFile.directives) this page comes from; undefined for VMM-made pages (KVM VMSAs). */
+  source: number | undefined;
 }
 
 /** The running launch digest; one `addPage` per SNP_LAUNCH_UPDATE page. */
@@ -40,7 +42,7 @@ export class SnpLaunchDigest {
    * Add a page. For NORMAL and VMSA pages `page` is the 4096-byte content (shorter data is zero-padded; undefined means
    * a zero page); for the other types the CONTENTS field is zero and `page` is ignored.
    */
-  addPage(gpa: bigint | number, type: SnpPageType, page?: Uint8Array): void {
+  addPage(gpa: bigint | number, type: SnpPageType, page?: Uint8Array, source?: number): void {
     let contents: Uint8Array;
     if (type === SNP_PAGE.NORMAL || type === SNP_PAGE.VMSA) {
       if (page === undefined || page.length === 0) contents = zeroPageDigest();
@@ -51,11 +53,11 @@ export class SnpLaunchDigest {
         contents = sha384(padded);
       }
     } else contents = new Uint8Array(48);
-    this.addContents(gpa, type, contents);
+    this.addContents(gpa, type, contents, source);
   }
 
   /** Add a page whose CONTENTS hash is already known. */
-  addContents(gpa: bigint | number, type: SnpPageType, contents: Uint8Array): void {
+  addContents(gpa: bigint | number, type: SnpPageType, contents: Uint8Array, source?: number): void {
     const info = this.info;
     info.set(this.ld, 0);
     info.set(contents, 0x30);
@@ -65,7 +67,7 @@ export class SnpLaunchDigest {
     this.view.setUint32(0x64, 0, true);
     this.view.setBigUint64(0x68, BigInt(gpa), true);
     this.ld = sha384(info);
-    this.steps?.push({ gpa: BigInt(gpa), type, contents, digest: this.ld });
+    this.steps?.push({ gpa: BigInt(gpa), type, contents, digest: this.ld, source });
   }
 
   /** The current 48-byte digest (a copy). */
