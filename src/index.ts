@@ -1,4 +1,8 @@
 // igvmkit public library API (browser-safe: no Node-only imports here).
+import { installNobleEcDefault } from './crypto/noble-ec.js';
+
+// The pure-JS elliptic-curve backend unless the host installed another (the Node CLIs install node:crypto).
+installNobleEcDefault();
 export { IgvmError } from './errors.js';
 export type { IgvmErrorDetails } from './errors.js';
 export * from './model.js';
@@ -49,5 +53,6 @@ export type { EcPrivateKey, EcPublicKey } from './crypto/ec-key.js';
 // pluggable primitives (node:crypto versions live in src/io and are installed by the CLIs)
 export { setHashProvider, hashProvider, NOBLE_HASH } from './crypto/hash.js';
 export type { HashProvider, Hasher } from './crypto/hash.js';
-export { setEcBackend, ecBackend, NOBLE_EC } from './crypto/ec-backend.js';
+export { setEcBackend, ecBackend } from './crypto/ec-backend.js';
+export { NOBLE_EC } from './crypto/noble-ec.js';
 export type { EcBackend, NistCurve } from './crypto/ec-backend.js';

@@ -4,6 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseIgvm } from '../src/format/index.js';
+import { installNobleEcDefault } from '../src/crypto/noble-ec.js';
+
+// Library code run in-process by the tests uses the pure-JS EC backend unless a test installs another.
+installNobleEcDefault();
 
 function findRepoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -1,5 +1,5 @@
 // EC key files for IGVMGEN.md §9.3: SEC1 ECPrivateKey (RFC 5915), PKCS#8 PrivateKeyInfo (RFC 5208/5958), SPKI public keys (RFC 5480).
-import { ecBackend, nobleCurve, type NistCurve } from './ec-backend.js';
+import { ecBackend, type NistCurve } from './ec-backend.js';
 import { IgvmError } from '../errors.js';
 import { DER_BIT_STRING, DER_NULL, DER_OCTET_STRING, DER_OID, DER_SEQUENCE, DerReader, ctxTag, latin1, looksLikePem, parsePem } from './der.js';
 import type { DerNode } from './der.js';
@@ -220,8 +220,7 @@ function parseSec1(r: DerReader, seq: DerNode, P: string, outerCurve: string | u
     if (!matches && publicKey[0] !== 0x04) {
       // A compressed embedded point (rare): decode it to compare.
       try {
-        const noble = nobleCurve(curve);
-        matches = noble.Point.fromBytes(publicKey).equals(noble.Point.fromBytes(derived));
+        matches = sameBytes(ecBackend().decodePoint(curve, publicKey), derived);
       } catch {
         throw new IgvmError('key-bad-point', `the embedded public key is not a valid ${curve} point`, details(file, `${P}.publicKey`));
       }
@@ -265,15 +264,15 @@ export function parseEcPublicKey(input: Uint8Array | string, file?: string): EcP
 
 function decodePoint(point: Uint8Array, curve: string, info: CurveInfo | undefined, file: string | undefined, path: string): EcPublicKey {
   if (isNist(curve)) {
-    const noble = nobleCurve(curve);
-    let affine: { x: bigint; y: bigint };
+    let full: Uint8Array;
     try {
-      affine = noble.Point.fromBytes(point).toAffine();
-    } catch {
+      full = ecBackend().decodePoint(curve, point);
+    } catch (e) {
+      if (e instanceof IgvmError) throw e;
       throw new IgvmError('key-bad-point', `the public key is not a valid ${describeCurve(curve)} point (expected 04 ‖ x ‖ y or a compressed point)`, details(file, path));
     }
     const size = info!.size;
-    return { curve, x: bigToBytes(affine.x, size), y: bigToBytes(affine.y, size) };
+    return { curve, x: full.slice(1, 1 + size), y: full.slice(1 + size) };
   }
   const half = (point.length - 1) / 2;
   if (point[0] !== 0x04 || !Number.isInteger(half) || half === 0 || (info !== undefined && half !== info.size)) {

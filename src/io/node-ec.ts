@@ -1,5 +1,5 @@
 // node:crypto implementation of the elliptic-curve backend (src/crypto/ec-backend.ts): OpenSSL scalar multiplication, HMAC and verification.
-import { createECDH, createHmac, createPublicKey, verify } from 'node:crypto';
+import { ECDH, createECDH, createHmac, createPublicKey, verify } from 'node:crypto';
 import { setEcBackend, type EcBackend, type NistCurve } from '../crypto/ec-backend.js';
 
 const OPENSSL_NAME: Record<NistCurve, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
@@ -13,6 +13,7 @@ export const NODE_EC: EcBackend = {
     ecdh.setPrivateKey(d);
     return view(ecdh.getPublicKey(null, 'uncompressed'));
   },
+  decodePoint: (curve, point) => view(ECDH.convertKey(point, OPENSSL_NAME[curve], undefined, undefined, 'uncompressed') as Buffer),
   hmacSha384: (key, data) => view(createHmac('sha384', key).update(data).digest()),
   verifyP384: (message, r, s, x, y) => {
     try {

@@ -3,7 +3,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { p384 } from '@noble/curves/nist.js';
-import { NOBLE_EC, setEcBackend, type NistCurve } from '../../src/crypto/ec-backend.js';
+import { setEcBackend, type NistCurve } from '../../src/crypto/ec-backend.js';
+import { NOBLE_EC } from '../../src/crypto/noble-ec.js';
 import { NODE_EC } from '../../src/io/node-ec.js';
 import { signP384Digest, isValidP384Scalar } from '../../src/crypto/ecdsa-p384.js';
 import { rng } from '../helpers.js';
@@ -69,4 +70,19 @@ test('hmacSha384: both backends agree', () => {
   const key = randomBytes(48);
   const data = randomBytes(200);
   assert.deepEqual(NODE_EC.hmacSha384(key, data), NOBLE_EC.hmacSha384(key, data));
+});
+
+test('decodePoint: both backends decompress points alike and reject points off the curve', () => {
+  const next = rng(17);
+  for (const [curve, size] of [['P-256', 32], ['P-384', 48], ['P-521', 66]] as [NistCurve, number][]) {
+    const full = NODE_EC.publicKey(curve, scalar(size, next));
+    const compressed = Uint8Array.of(2 + ((full[full.length - 1] ?? 0) & 1), ...full.subarray(1, 1 + size));
+    for (const b of [NODE_EC, NOBLE_EC]) {
+      assert.deepEqual(b.decodePoint(curve, full), full, `${b.name} ${curve} uncompressed`);
+      assert.deepEqual(b.decodePoint(curve, compressed), full, `${b.name} ${curve} compressed`);
+      const off = Uint8Array.from(full);
+      off[off.length - 1] = (off[off.length - 1] ?? 0) ^ 1;
+      assert.throws(() => b.decodePoint(curve, off), `${b.name} ${curve} rejects a point off the curve`);
+    }
+  }
 });
