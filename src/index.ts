@@ -1,8 +1,10 @@
 // igvmkit public library API (browser-safe: no Node-only imports here).
 import { installNobleEcDefault } from './crypto/noble-ec.js';
+import { installNobleHashDefault } from './crypto/noble-hash.js';
 
-// The pure-JS elliptic-curve backend unless the host installed another (the Node CLIs install node:crypto).
+// The pure-JS elliptic-curve backend and hashes unless the host installed another (the Node CLIs install node:crypto).
 installNobleEcDefault();
+installNobleHashDefault();
 export { IgvmError } from './errors.js';
 export type { IgvmErrorDetails } from './errors.js';
 export * from './model.js';
@@ -51,7 +53,8 @@ export type { TeiConfig } from './snp/tei-config.js';
 export { parseEcPrivateKey, parseEcPublicKey, ecPublicKeyOf } from './crypto/ec-key.js';
 export type { EcPrivateKey, EcPublicKey } from './crypto/ec-key.js';
 // pluggable primitives (node:crypto versions live in src/io and are installed by the CLIs)
-export { setHashProvider, hashProvider, NOBLE_HASH } from './crypto/hash.js';
+export { setHashProvider, hashProvider } from './crypto/hash.js';
+export { NOBLE_HASH } from './crypto/noble-hash.js';
 export type { HashProvider, Hasher } from './crypto/hash.js';
 export { setEcBackend, ecBackend } from './crypto/ec-backend.js';
 export { NOBLE_EC } from './crypto/noble-ec.js';

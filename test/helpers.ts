@@ -5,9 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseIgvm } from '../src/format/index.js';
 import { installNobleEcDefault } from '../src/crypto/noble-ec.js';
+import { installNobleHashDefault } from '../src/crypto/noble-hash.js';
 
-// Library code run in-process by the tests uses the pure-JS EC backend unless a test installs another.
+// Library code run in-process by the tests uses the pure-JS EC backend and hashes unless a test installs another.
 installNobleEcDefault();
+installNobleHashDefault();
 
 function findRepoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -1,5 +1,5 @@
-// Hash interface for SHA-256/SHA-384 (FIPS 180-4): pure-JS @noble/hashes by default (browsers), node:crypto when the Node I/O layer installs it.
-import { sha256 as nobleSha256, sha384 as nobleSha384 } from '@noble/hashes/sha2.js';
+// Hash interface for SHA-256/SHA-384 (FIPS 180-4), installed by the entry points: @noble/hashes (src/crypto/noble-hash.ts, browsers) or node:crypto (src/io/node-hash.ts).
+import { IgvmError } from '../errors.js';
 
 /** An incremental hash. */
 export interface Hasher {
@@ -15,40 +15,33 @@ export interface HashProvider {
   createSha384(): Hasher;
 }
 
-/** @noble/hashes: runs anywhere (browsers included). */
-export const NOBLE_HASH: HashProvider = {
-  name: 'noble',
-  sha256: (d) => nobleSha256(d),
-  sha384: (d) => nobleSha384(d),
-  createSha384: () => {
-    const h = nobleSha384.create();
-    const wrap: Hasher = {
-      update(d) { h.update(d); return wrap; },
-      digest: () => h.digest(),
-    };
-    return wrap;
-  },
-};
-
-let current: HashProvider = NOBLE_HASH;
+let current: HashProvider | undefined;
 
 /** Replace the hash implementation (the Node entry points install node:crypto, see src/io/node-hash.ts). */
 export function setHashProvider(p: HashProvider): void {
   current = p;
 }
 
+/** Install `p` only when no provider is set yet. */
+export function setDefaultHashProvider(p: HashProvider): void {
+  current ??= p;
+}
+
 export function hashProvider(): HashProvider {
+  if (current === undefined) {
+    throw new IgvmError('no-hash-provider', "no hash provider is installed: import 'igvmkit' (installs @noble/hashes) or call setHashProvider()");
+  }
   return current;
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
-  return current.sha256(data);
+  return hashProvider().sha256(data);
 }
 
 export function sha384(data: Uint8Array): Uint8Array {
-  return current.sha384(data);
+  return (current ?? hashProvider()).sha384(data);
 }
 
 export function createSha384(): Hasher {
-  return current.createSha384();
+  return hashProvider().createSha384();
 }
