@@ -9,6 +9,8 @@ const PAGE_INFO_SIZE = 0x70;
 const PAGE = 4096;
 
 let zeroPageHash: Uint8Array | undefined;
+/** CONTENTS of every page type other than NORMAL and VMSA (never handed out, never written). */
+const ZERO_CONTENTS = new Uint8Array(48);
 
 /** SHA-384 of 4096 zero bytes (cached). */
 export function zeroPageDigest(): Uint8Array {
@@ -36,6 +38,8 @@ export class SnpLaunchDigest {
 
   constructor(opts: { trace?: boolean } = {}) {
     this.steps = opts.trace ? [] : undefined;
+    // Constant fields: LENGTH = 0x70; IMI_PAGE and the VMPL permission bytes stay zero.
+    this.view.setUint16(0x60, PAGE_INFO_SIZE, true);
   }
 
   /**
@@ -52,22 +56,23 @@ export class SnpLaunchDigest {
         padded.set(page.subarray(0, PAGE));
         contents = sha384(padded);
       }
-    } else contents = new Uint8Array(48);
+    } else contents = this.steps ? new Uint8Array(48) : ZERO_CONTENTS; // a fresh array for traces, which hand it out
     this.addContents(gpa, type, contents, source);
   }
 
   /** Add a page whose CONTENTS hash is already known. */
   addContents(gpa: bigint | number, type: SnpPageType, contents: Uint8Array, source?: number): void {
+    // DIGEST_CUR (0x00) already holds the current digest: it is written back after every step.
     const info = this.info;
-    info.set(this.ld, 0);
+    if (contents.length !== 48) throw new RangeError(`a PAGE_INFO CONTENTS hash is 48 bytes, got ${contents.length}`);
     info.set(contents, 0x30);
-    this.view.setUint16(0x60, PAGE_INFO_SIZE, true);
-    this.view.setUint8(0x62, type);
-    this.view.setUint8(0x63, 0);
-    this.view.setUint32(0x64, 0, true);
-    this.view.setBigUint64(0x68, BigInt(gpa), true);
-    this.ld = sha384(info);
-    this.steps?.push({ gpa: BigInt(gpa), type, contents, digest: this.ld, source });
+    info[0x62] = type;
+    const address = typeof gpa === 'bigint' ? gpa : BigInt(gpa);
+    this.view.setBigUint64(0x68, address, true);
+    const ld = sha384(info);
+    info.set(ld, 0);
+    this.ld = ld;
+    this.steps?.push({ gpa: address, type, contents, digest: ld, source });
   }
 
   /** The current 48-byte digest (a copy). */

@@ -1,0 +1,137 @@
+// `npm run bench` (part): SEV-SNP launch digest (MEASUREMENT.md §1.4) of a generated ≥ 256 MiB file — parseIgvm +
+// measureSnpIgvm with node:crypto — against node:crypto SHA-384 over the same page bytes, measured in the same run
+// (aim: measurement ≥ 80 % of the raw SHA-384 throughput). Also reported: parse and measure separately, and the floor
+// of any per-page implementation — the PAGE_INFO chain written directly with crypto.hash (two one-shot calls per page),
+// which also checks the library's digest. Timings are reported, never asserted; exit 0.
+import * as nodeCrypto from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { parseIgvm } from '../src/format/index.js';
+import { crc32 } from '../src/format/crc32.js';
+import { measureSnpIgvm } from '../src/measure/snp/igvm.js';
+import { installNodeHash } from '../src/io/node-hash.js';
+
+const MiB = 1024 * 1024;
+const PAGES = Number(process.env['IGVMKIT_BENCH_MEASURE_PAGES'] ?? 65_536); // 65,536 × 4 KiB = 256 MiB
+const RUNS = Number(process.env['IGVMKIT_BENCH_RUNS'] ?? 5);
+
+/** A v1 file: one SEV_SNP platform (mask 1), a GUEST_POLICY, PAGES × PAGE_DATA with distinct pseudo-random pages. */
+function generate(): { bytes: Uint8Array; data: Uint8Array } {
+  const FIXED = 24;
+  const headers = 24 + 24 + PAGES * 32;
+  const dataStart = FIXED + headers;
+  const bytes = new Uint8Array(dataStart + PAGES * 4096);
+  const dv = new DataView(bytes.buffer);
+  let at = FIXED;
+  const tlv = (type: number, length: number): number => {
+    dv.setUint32(at, type, true);
+    dv.setUint32(at + 4, length, true);
+    const body = at + 8;
+    at += 8 + length;
+    return body;
+  };
+  let b = tlv(0x001, 16); // SUPPORTED_PLATFORM
+  dv.setUint32(b, 1, true);
+  dv.setUint8(b + 5, 0x02);
+  dv.setUint16(b + 6, 1, true);
+  b = tlv(0x101, 16); // GUEST_POLICY
+  dv.setBigUint64(b, 0x30000n, true);
+  dv.setUint32(b + 8, 1, true);
+  for (let p = 0; p < PAGES; p++) {
+    b = tlv(0x302, 24); // PAGE_DATA
+    dv.setBigUint64(b, BigInt(0x100000 + p * 4096), true);
+    dv.setUint32(b + 8, 1, true);
+    dv.setUint32(b + 12, dataStart + p * 4096, true);
+  }
+  // Pseudo-random page contents (xorshift32), each page stamped with its index so that no two are equal.
+  const words = new Uint32Array(bytes.buffer, dataStart, PAGES * 1024);
+  let x = 0x2545f491;
+  for (let w = 0; w < words.length; w++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[w] = x >>> 0;
+  }
+  for (let p = 0; p < PAGES; p++) words[p * 1024] = p;
+  dv.setUint32(0, 0x4d564749, true);
+  dv.setUint32(4, 1, true);
+  dv.setUint32(8, FIXED, true);
+  dv.setUint32(12, headers, true);
+  dv.setUint32(16, bytes.length, true);
+  dv.setUint32(20, crc32(bytes.subarray(FIXED, dataStart), crc32(bytes.subarray(0, FIXED))), true);
+  return { bytes, data: bytes.subarray(dataStart) };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+type OneShot = (alg: string, data: Uint8Array, enc: 'buffer') => Buffer;
+const oneShot: OneShot = (nodeCrypto as { hash?: OneShot }).hash ?? ((alg, data) => createHash(alg).update(data).digest());
+
+/** The SNP chain over the pages at GPA 0x100000 + 4 KiB·i, written directly with node:crypto (no library code). */
+function directChain(data: Uint8Array): string {
+  const info = Buffer.alloc(0x70);
+  info.writeUInt16LE(0x70, 0x60);
+  info[0x62] = 1;
+  for (let p = 0; p * 4096 < data.length; p++) {
+    info.set(oneShot('sha384', data.subarray(p * 4096, (p + 1) * 4096), 'buffer'), 0x30);
+    info.writeBigUInt64LE(BigInt(0x100000 + p * 4096), 0x68);
+    info.set(oneShot('sha384', info, 'buffer'), 0);
+  }
+  return info.subarray(0, 48).toString('hex');
+}
+
+function main(): void {
+  installNodeHash();
+  const t0 = performance.now();
+  const { bytes, data } = generate();
+  const mib = data.length / MiB;
+  console.log(`measure bench: ${PAGES} distinct 4 KiB pages (${mib.toFixed(0)} MiB of page data, ${(bytes.length / MiB).toFixed(1)} MiB file), generated in ${(performance.now() - t0).toFixed(0)} ms; ${RUNS} runs each, medians`);
+
+  const raw: number[] = [];
+  const direct: number[] = [];
+  const total: number[] = [];
+  const parse: number[] = [];
+  const measure: number[] = [];
+  let digest = '';
+  let directDigest = '';
+  for (let r = 0; r < RUNS; r++) {
+    let t = performance.now();
+    createHash('sha384').update(data).digest();
+    raw.push(performance.now() - t);
+
+    t = performance.now();
+    directDigest = directChain(data);
+    direct.push(performance.now() - t);
+
+    t = performance.now();
+    const file = parseIgvm(bytes);
+    const tParsed = performance.now();
+    const m = measureSnpIgvm(file);
+    const tEnd = performance.now();
+    total.push(tEnd - t);
+    parse.push(tParsed - t);
+    measure.push(tEnd - tParsed);
+    const hex = Buffer.from(m.digest).toString('hex');
+    if (digest !== '' && hex !== digest) throw new Error('the launch digest changed between runs');
+    digest = hex;
+  }
+  const rate = (ms: number): number => mib / (ms / 1000);
+  const rawRate = rate(median(raw));
+  const show = (label: string, ms: number): string =>
+    `  ${label.padEnd(44)} median ${ms.toFixed(0).padStart(6)} ms  ${rate(ms).toFixed(0).padStart(5)} MiB/s  ${((rate(ms) / rawRate) * 100).toFixed(1).padStart(5)} % of raw`;
+  console.log(show('raw SHA-384 (createHash, one update)', median(raw)));
+  console.log(show('direct chain (2 crypto.hash calls per page)', median(direct)));
+  console.log(show('parseIgvm + measureSnpIgvm (node:crypto)', median(total)));
+  console.log(show('  of which parseIgvm', median(parse)));
+  console.log(show('  of which measureSnpIgvm', median(measure)));
+  const ratio = rate(median(total)) / rawRate;
+  console.log(`  ratio measurement / raw: ${(ratio * 100).toFixed(1)} % (target ≥ 80 %) ${ratio >= 0.8 ? 'OK' : 'BELOW TARGET'}`);
+  console.log(`  launch digest: ${digest}${directDigest === digest ? ' (equals the direct chain)' : ` DIFFERS from the direct chain ${directDigest}`}`);
+  if (directDigest !== digest) process.exitCode = 1;
+}
+
+main();
