@@ -59,3 +59,15 @@ export type { HashProvider, Hasher } from './crypto/hash.js';
 export { setEcBackend, ecBackend } from './crypto/ec-backend.js';
 export { NOBLE_EC } from './crypto/noble-ec.js';
 export type { EcBackend, NistCurve } from './crypto/ec-backend.js';
+// Loading as QEMU 10.2 does (QEMU-LOADER.md) and per-VMM SEV-SNP launch digests (MEASUREMENT.md §3)
+export { loadIgvm, loadIgvmFile, missingFileFailure, e820Table, ramLayout, resolveConfig } from './load/index.js';
+export type * from './load/plan.js';
+export type { RamLayout } from './load/e820.js';
+export { renderLoad, renderFailure } from './load/render.js';
+export { loadResultToJson, planToJson } from './load/json.js';
+export { qemuCommandLine, renderCommandLine } from './load/qemu/command-line.js';
+export {
+  SNP_MODELS, SNP_MODEL_DESCRIPTIONS, SNP_VMMS, measureSnp, compareSnpVmms,
+  measureSnpIgvm, measureSnpIgvmmeasure, measureSnpClhKvm, measureSnpClhMshv, measureSnpQemu,
+} from './measure/snp/index.js';
+export type { SnpMeasureFn, SnpMeasureOptions, SnpMeasurement, SnpVmm, SnpComparison, SnpModelComparison, SnpDivergence } from './measure/snp/index.js';
