@@ -1,11 +1,5 @@
 // `igvm inspect FILE [--json]`: what a person wants to see first in an IGVM file (FORMAT.md §2–§7).
 import type { CommandSpec } from '../framework.js';
-import { readInput } from '../../io/files.js';
-import { parseIgvm } from '../../format/index.js';
-import { inspectIgvm } from '../../inspect/report.js';
-import { renderInspect } from '../../inspect/render.js';
-import { modelToJson } from '../../inspect/model-json.js';
-import { toJson } from '../json.js';
 import { IgvmError } from '../../errors.js';
 
 export const inspectCommand: CommandSpec = {
@@ -21,7 +15,12 @@ export const inspectCommand: CommandSpec = {
     { command: 'igvm inspect guest.igvm', description: 'summary of a file' },
     { command: 'igvm inspect guest.igvm --json | jq .report.vp_contexts', description: 'VP contexts as JSON' },
   ],
-  run(ctx) {
+  async run(ctx) {
+    // Loaded when the command runs, so the other commands start without these modules.
+    const [{ readInput }, { parseIgvm }, { inspectIgvm }, { renderInspect }, { modelToJson }, { toJson }] = await Promise.all([
+      import('../../io/files.js'), import('../../format/index.js'), import('../../inspect/report.js'),
+      import('../../inspect/render.js'), import('../../inspect/model-json.js'), import('../json.js'),
+    ]);
     const path = ctx.args.positionals[0]!;
     const bytes = readInput(path);
     let file;

@@ -1,12 +1,7 @@
 // `igvm load FILE [--vmm qemu] [--platform …] [--memory SIZE] [--vcpus N] [--machine q35|pc] [--accel tcg|kvm] [--json] [--dump-memory DIR]` (QEMU-LOADER.md §2–§11).
 import { join } from 'node:path';
 import { UsageError, numberOption, stringOption, type CommandContext, type CommandSpec, type OptionSpec } from '../framework.js';
-import { ensureDir, readInput, writeAtomicMany } from '../../io/files.js';
-import { loadIgvm, type LoadResult, type QemuAccel, type QemuConfig, type QemuMachine, type QemuPlatformChoice } from '../../load/index.js';
-import { loadResultToJson } from '../../load/json.js';
-import { renderFailure, renderLoad } from '../../load/render.js';
-import { dumpFiles } from '../../load/dump.js';
-import { toJson } from '../json.js';
+import type { LoadResult, QemuAccel, QemuConfig, QemuMachine, QemuPlatformChoice } from '../../load/index.js';
 
 /** The options `load` and `qemu-args` share. */
 export const QEMU_OPTIONS: readonly OptionSpec[] = [
@@ -56,13 +51,17 @@ export const loadCommand: CommandSpec = {
     { command: 'igvm load guest.igvm --json | jq .plan.parameter_areas', description: 'parameter areas as the guest sees them' },
     { command: 'igvm load guest.igvm --dump-memory out/', description: 'guest memory regions as files' },
   ],
-  run(ctx) {
+  async run(ctx) {
+    // Loaded when the command runs, so the other commands start without these modules.
+    const [{ readInput }, { loadIgvm }, { loadResultToJson }, { renderFailure, renderLoad }, { toJson }] = await Promise.all([
+      import('../../io/files.js'), import('../../load/index.js'), import('../../load/json.js'), import('../../load/render.js'), import('../json.js'),
+    ]);
     const path = ctx.args.positionals[0]!;
     const bytes = readInput(path);
     const accel = (stringOption(ctx.args, 'accel') ?? 'tcg') as QemuAccel;
     const result = loadIgvm(bytes, qemuConfigFrom(ctx, accel), path);
     const dir = stringOption(ctx.args, 'dump-memory');
-    if (result.ok && dir !== undefined) dumpMemory(dir, result);
+    if (result.ok && dir !== undefined) await dumpMemory(dir, result);
     if (ctx.args.options['json']) ctx.out(toJson(loadResultToJson(result)));
     else if (result.ok) ctx.out(renderLoad(result, path));
     if (result.ok) return 0;
@@ -75,7 +74,10 @@ export const loadCommand: CommandSpec = {
   },
 };
 
-function dumpMemory(dir: string, result: Extract<LoadResult, { ok: true }>): void {
+async function dumpMemory(dir: string, result: Extract<LoadResult, { ok: true }>): Promise<void> {
+  const [{ ensureDir, writeAtomicMany }, { dumpFiles }, { toJson }] = await Promise.all([
+    import('../../io/files.js'), import('../../load/dump.js'), import('../json.js'),
+  ]);
   const { files, index } = dumpFiles(result.plan);
   ensureDir(dir);
   writeAtomicMany([

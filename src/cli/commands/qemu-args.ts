@@ -1,13 +1,8 @@
 // `igvm qemu-args FILE [--memory] [--vcpus] [--platform] [--machine] [--accel] [--json]`: the QEMU command line that loads the file (QEMU-LOADER.md §1).
 import { stringOption, type CommandSpec } from '../framework.js';
-import { readInput } from '../../io/files.js';
-import { loadIgvm, resolveConfig, type QemuAccel } from '../../load/index.js';
-import { qemuCommandLine, renderCommandLine } from '../../load/qemu/command-line.js';
-import { renderFailure } from '../../load/render.js';
-import { parseIgvm } from '../../format/index.js';
+import type { QemuAccel } from '../../load/index.js';
 import { IgvmError } from '../../errors.js';
 import type { IgvmFile } from '../../model.js';
-import { toJson } from '../json.js';
 import { QEMU_OPTIONS, qemuConfigFrom } from './load.js';
 
 export const qemuArgsCommand: CommandSpec = {
@@ -31,7 +26,12 @@ export const qemuArgsCommand: CommandSpec = {
     { command: 'igvm qemu-args snp.igvm --vcpus 4 --memory 2G', description: 'SEV-SNP command line with the file\'s policy' },
     { command: 'igvm qemu-args guest.igvm --json', description: 'the arguments as a JSON array' },
   ],
-  run(ctx) {
+  async run(ctx) {
+    // Loaded when the command runs, so the other commands start without these modules.
+    const [{ readInput }, { loadIgvm, resolveConfig }, { qemuCommandLine, renderCommandLine }, { renderFailure }, { parseIgvm }, { toJson }] = await Promise.all([
+      import('../../io/files.js'), import('../../load/index.js'), import('../../load/qemu/command-line.js'),
+      import('../../load/render.js'), import('../../format/index.js'), import('../json.js'),
+    ]);
     const path = ctx.args.positionals[0]!;
     const bytes = readInput(path);
     let file: IgvmFile | undefined;

@@ -1,9 +1,6 @@
 // `igvm validate FILE... [--json] [--strict]`: the crate's verdict plus spec-only warnings, as exit codes (FORMAT.md §9).
 import { IoError, type CommandSpec } from '../framework.js';
 import type { Problem } from '../../format/problems.js';
-import { readInput } from '../../io/files.js';
-import { validateIgvm } from '../../validate/index.js';
-import { toJson } from '../json.js';
 
 export const validateCommand: CommandSpec = {
   name: 'validate',
@@ -23,7 +20,11 @@ export const validateCommand: CommandSpec = {
     { command: 'igvm validate guest.igvm', description: 'validate one file' },
     { command: 'igvm validate --strict --json a.igvm b.igvm', description: 'machine-readable results; warnings fail too' },
   ],
-  run(ctx) {
+  async run(ctx) {
+    // Loaded when the command runs, so the other commands start without these modules.
+    const [{ readInput }, { validateIgvm }, { toJson }] = await Promise.all([
+      import('../../io/files.js'), import('../../validate/index.js'), import('../json.js'),
+    ]);
     const strict = ctx.args.options['strict'] === true;
     const results: ValidateFileResult[] = [];
     let unreadable = 0;
