@@ -13,6 +13,16 @@ export interface HashProvider {
   sha256(data: Uint8Array): Uint8Array;
   sha384(data: Uint8Array): Uint8Array;
   createSha384(): Hasher;
+  /**
+   * Optional batch form of `sha384` for pages (usually 4096 bytes each): one 48-byte digest per input, same order.
+   * Providers that can hash pages in parallel (src/io/parallel-hash.ts) implement it; see `sha384Pages` below.
+   */
+  sha384Pages?(pages: readonly Uint8Array[]): Uint8Array[];
+  /**
+   * Optional: start `sha384Pages(pages)` and return at once; the returned function blocks until the digests are ready
+   * and returns them. The caller keeps working meanwhile; the pages' bytes must not change until it has been called.
+   */
+  startSha384Pages?(pages: readonly Uint8Array[]): () => Uint8Array[];
 }
 
 let current: HashProvider | undefined;
@@ -44,4 +54,11 @@ export function sha384(data: Uint8Array): Uint8Array {
 
 export function createSha384(): Hasher {
   return hashProvider().createSha384();
+}
+
+/** SHA-384 of every page, one 48-byte digest each in order: the provider's batch method, else one `sha384` per page. */
+export function sha384Pages(pages: readonly Uint8Array[]): Uint8Array[] {
+  const p = current ?? hashProvider();
+  if (p.sha384Pages !== undefined) return p.sha384Pages(pages);
+  return pages.map((page) => p.sha384(page));
 }

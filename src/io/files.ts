@@ -1,6 +1,6 @@
 // Node file I/O for the CLI: reading inputs with clear errors, atomic writes (temp file + rename).
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { IoError } from '../cli/framework.js';
 
 export { IoError };
@@ -40,6 +40,39 @@ export function readInput(path: string): Uint8Array {
   } catch (e) {
     throw ioError('read', path, e);
   }
+}
+
+/**
+ * Like readInput, but the bytes are in a SharedArrayBuffer (read straight into it for regular files), so that worker
+ * threads can read them without a copy (src/io/parallel-hash.ts). Same IoError messages as readInput.
+ */
+export function readInputShared(path: string): Uint8Array {
+  let fd: number | undefined;
+  try {
+    if (path !== '-') {
+      fd = openSync(path, 'r');
+      const st = fstatSync(fd);
+      if (st.isFile()) {
+        const out = new Uint8Array(new SharedArrayBuffer(st.size));
+        let off = 0;
+        while (off < out.length) {
+          const n = readSync(fd, out, off, Math.min(out.length - off, 1 << 30), null);
+          if (n === 0) break; // the file shrank meanwhile
+          off += n;
+        }
+        return off === out.length ? out : out.subarray(0, off);
+      }
+    }
+  } catch (e) {
+    throw ioError('read', path, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  // Standard input, pipes, devices and directories (which fail here like in readInput): read, then copy.
+  const data = readInput(path);
+  const out = new Uint8Array(new SharedArrayBuffer(data.length));
+  out.set(data);
+  return out;
 }
 
 function tempName(path: string): string {

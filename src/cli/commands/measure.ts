@@ -1,6 +1,7 @@
 // `igvm measure FILE`: the SEV-SNP launch digest per VMM model, its PAGE_INFO trace and the model comparison (MEASUREMENT.md §1–§3).
 import { UsageError, booleanOption, numberOption, stringOption, type CommandSpec } from '../framework.js';
-import { readInput } from '../../io/files.js';
+import { readInputShared } from '../../io/files.js';
+import { installParallelNodeHash } from '../../io/parallel-hash.js';
 import { parseIgvm } from '../../format/index.js';
 import { IgvmError } from '../../errors.js';
 import type { IgvmFile } from '../../model.js';
@@ -152,9 +153,11 @@ export const measureCommand: CommandSpec = {
     const json = booleanOption(args, 'json');
 
     const path = args.positionals[0]!;
+    // Page hashes on worker threads; the file in a SharedArrayBuffer, so that they read its pages in place.
+    installParallelNodeHash();
     let file: IgvmFile;
     try {
-      file = parseIgvm(readInput(path));
+      file = parseIgvm(readInputShared(path));
     } catch (e) {
       if (e instanceof IgvmError) e.file = path;
       throw e;
