@@ -16,6 +16,8 @@ export function makeBzImage(spec: BzImageSpec): Uint8Array {
   const dv = new DataView(out.buffer);
   dv.setUint8(0x1f1, setupSects);
   dv.setUint16(0x1fe, 0xaa55, true);
+  dv.setUint8(0x200, 0xeb); // jump over the setup header: its length is 0x202 + this byte (0x6a)
+  dv.setUint8(0x201, 0x6a);
   dv.setUint32(0x202, 0x53726448, true); // "HdrS"
   dv.setUint16(0x206, 0x020f, true);
   dv.setUint8(0x211, 0x01); // loadflags: LOADED_HIGH
