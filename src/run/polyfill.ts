@@ -55,7 +55,7 @@ function fail(message: string): never {
 export function buildPolyfill(plan: LoadPlan): Polyfill {
   if (plan.platform.type !== 'NATIVE') fail(`the polyfill boots the NATIVE platform only; the plan is for ${plan.platform.type}`);
   const vp = plan.vps.find((v) => v.vp === 0);
-  if (!vp || vp.source !== 'igvm-native') fail('the file has no native VP context for vp 0; the polyfill needs one to know where to start');
+  if (!vp || vp.source !== 'igvm-native') return firmwarePolyfill(plan);
   const r = vp.registers;
   if ((r.cr0 & 0x80000000n) !== 0n || (r.efer & 0x500n) !== 0n) {
     fail(`the native context is in long mode or has paging on (cr0 0x${r.cr0.toString(16)}, efer 0x${r.efer.toString(16)}); the polyfill supports 32-bit protected mode without paging only`);
@@ -104,4 +104,29 @@ export function buildPolyfill(plan: LoadPlan): Polyfill {
     regions.push({ gpa: m.gpa, bytes: plan.memory.read(m.gpa, m.size), name: `${String(i).padStart(3, '0')}-${m.gpa.toString(16)}.bin` });
   });
   return { rom, regions, notes };
+}
+
+/**
+ * A file without a VP context starts at the reset vector: the memory from the lowest region in the top 16 MiB (rounded
+ * down to 64 KiB) up to 4 GiB — the firmware volume — becomes the ROM itself (`-bios`); the other regions are loaded
+ * as usual.
+ */
+function firmwarePolyfill(plan: LoadPlan): Polyfill {
+  const top = 0x100000000n;
+  const flashFloor = top - 0x1000000n;
+  const live = plan.populations.filter((m) => m.source !== 'required-memory' && m.size > 0n);
+  const high = live.filter((m) => m.gpa >= flashFloor && m.gpa + m.size <= top);
+  if (!high.some((m) => m.gpa + m.size === top)) {
+    fail('the file has no native VP context for vp 0 and no memory ending at 4 GiB holding a reset vector; the polyfill cannot know where to start');
+  }
+  const lowest = high.reduce((g, m) => (m.gpa < g ? m.gpa : g), top);
+  const start = lowest - (lowest % 0x10000n);
+  const rom = plan.memory.read(start, top - start);
+  const regions: PolyfillRegion[] = [];
+  live.forEach((m, i) => {
+    if (m.gpa >= start && m.gpa + m.size <= top) return;
+    if (m.gpa + m.size > start) fail(`guest memory at 0x${m.gpa.toString(16)} overlaps the firmware ROM at 0x${start.toString(16)}`);
+    regions.push({ gpa: m.gpa, bytes: plan.memory.read(m.gpa, m.size), name: `${String(i).padStart(3, '0')}-${m.gpa.toString(16)}.bin` });
+  });
+  return { rom, regions, notes: [`no VP context: guest memory 0x${start.toString(16)}–0xffffffff is passed as the ROM (-bios) and the CPU starts at its reset vector`] };
 }

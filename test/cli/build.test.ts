@@ -84,7 +84,7 @@ const bad: [string, string[], RegExp][] = [
   ['unknown platform', ['--kernel', kernel, '--platform', 'native,tdx'], /unknown platform 'tdx'/],
   ['key on the wrong curve', ['--kernel', kernel, '--platform', 'sev-snp', '--sign-key', p256], /P-256.*needs P-384/],
   ['cmdline not ASCII', ['--kernel', kernel, '--platform', 'native', '--cmdline', 'root=/dev/sda1 ünicode'], /printable ASCII/],
-  ['--firmware', ['--kernel', kernel, '--platform', 'native', '--firmware', kernel], /'--firmware' is not supported yet/],
+  ['--firmware with --kernel', ['--kernel', kernel, '--platform', 'native', '--firmware', kernel], /'--firmware' and '--kernel' cannot be combined/],
   ['missing --platform', ['--kernel', kernel], /'--platform' is required/],
   ['bad --policy', ['--kernel', kernel, '--platform', 'sev-snp', '--policy', 'xyz'], /'--policy' expects a hexadecimal/],
 ];

@@ -3,6 +3,7 @@ import { UsageError, numberOption, stringOption, type CommandContext } from '../
 import { readInput, writeAtomic } from '../../io/files.js';
 import { parseEcPrivateKey } from '../../crypto/ec-key.js';
 import { buildIgvm, type BuildOptions, type BuildPlatform, type BuildTarget, type Machine } from '../../build/index.js';
+import { buildFirmwareIgvm } from '../../build/firmware.js';
 
 const VMM_NAMES: Record<string, string> = { qemu: 'QEMU/KVM', 'clh-kvm': 'Cloud Hypervisor/KVM' };
 
@@ -18,7 +19,17 @@ function parsePolicy(text: string): bigint {
 }
 
 export function runBuild(ctx: CommandContext): number {
-  if (stringOption(ctx.args, 'firmware') !== undefined) throw new UsageError("option '--firmware' is not supported yet: igvm build boots the kernel directly, without firmware");
+  const firmwarePath = stringOption(ctx.args, 'firmware');
+  if (firmwarePath !== undefined) {
+    if (stringOption(ctx.args, 'kernel') !== undefined) throw new UsageError("options '--firmware' and '--kernel' cannot be combined: a firmware image boots from the reset vector and loads its own OS");
+    const output = required(ctx, 'output');
+    const platforms = required(ctx, 'platform').split(',').map((p) => p.trim()) as BuildPlatform[];
+    const r = buildFirmwareIgvm({ name: firmwarePath, bytes: readInput(firmwarePath) }, platforms);
+    writeAtomic(output, r.bytes);
+    ctx.out(`wrote ${output}: ${r.bytes.length} bytes, firmware at 0x${r.gpa.toString(16)}; platforms native (mask 1)\n`);
+    for (const n of r.notes) ctx.out(`note: ${n}\n`);
+    return 0;
+  }
   const kernelPath = required(ctx, 'kernel');
   const output = required(ctx, 'output');
   const platforms = required(ctx, 'platform').split(',').map((p) => p.trim()) as BuildPlatform[];

@@ -4,7 +4,7 @@ import type { CommandSpec } from '../framework.js';
 export const buildCommand: CommandSpec = {
   name: 'build',
   summary: 'build an IGVM file that boots a Linux kernel (bzImage or ELF) natively, under SEV-ES or under SEV-SNP',
-  usage: '--kernel FILE [--initrd FILE] [--cmdline STR] --platform native[,sev-es][,sev-snp] [--memory 512M] [--vcpus N] [--target qemu|cloud-hypervisor] [--policy HEX] [--sign-key P384.pem] -o out.igvm',
+  usage: '--kernel FILE|--firmware FILE [--initrd FILE] [--cmdline STR] --platform native[,sev-es][,sev-snp] [--memory 512M] [--vcpus N] [--target qemu|cloud-hypervisor] [--policy HEX] [--sign-key P384.pem] -o out.igvm',
   description:
     'Lays out the kernel (bzImage at pref_address, boot protocol 2.10 or later; or ELF PT_LOAD segments at their physical addresses), ' +
     'a boot_params page with the setup header, e820 (from --memory, as QEMU splits RAM), command line, initrd and ACPI tables with a MADT for --vcpus, ' +
@@ -14,7 +14,7 @@ export const buildCommand: CommandSpec = {
     'with --sign-key the file carries an SNP_ID_BLOCK signed for that digest. Bad input: one error line, exit 2, no output file.',
   positionals: [],
   options: [
-    { name: 'kernel', type: 'string', valueName: 'FILE', description: 'Linux bzImage or ELF kernel (required)' },
+    { name: 'kernel', type: 'string', valueName: 'FILE', description: 'Linux bzImage or ELF kernel (required unless --firmware)' },
     { name: 'initrd', type: 'string', valueName: 'FILE', description: 'initial ramdisk, placed page-aligned at the top of RAM below 4 GiB' },
     { name: 'cmdline', type: 'string', default: '', valueName: 'STR', description: 'kernel command line (printable ASCII)' },
     { name: 'platform', type: 'string', valueName: 'LIST', description: 'comma-separated platforms: native, sev-es, sev-snp (required)' },
@@ -24,7 +24,7 @@ export const buildCommand: CommandSpec = {
     { name: 'target', type: 'choice', choices: ['qemu', 'cloud-hypervisor'], default: 'qemu', description: 'VMM the file and the digest are for' },
     { name: 'policy', type: 'string', valueName: 'HEX', description: 'SEV-SNP guest policy (default 0x30000)' },
     { name: 'sign-key', type: 'string', valueName: 'FILE', description: 'P-384 private key (PEM or DER): add a signed SNP_ID_BLOCK' },
-    { name: 'firmware', type: 'string', valueName: 'FILE', description: 'not supported yet' },
+    { name: 'firmware', type: 'string', valueName: 'FILE', description: 'instead of --kernel: a firmware volume (e.g. OVMF.fd) mapped to end at 4 GiB, booting from the reset vector (native platform)' },
     { name: 'output', short: 'o', type: 'string', valueName: 'FILE', description: 'IGVM file to write (required)' },
   ],
   examples: [
