@@ -104,7 +104,12 @@ export function debianKernel(): { path: string; bytes: Uint8Array } {
     if (pkg === undefined) throw new Error('no linux-image-*-amd64 package found by apt-cache (run apt-get update)');
     const work = mkdtempSync(join(cache, 'dl-'));
     try {
-      execFileSync('apt-get', ['download', pkg], { cwd: work, stdio: 'ignore' });
+      // One retry: a mirror hiccup should not fail the boot tests.
+      try {
+        execFileSync('apt-get', ['download', pkg], { cwd: work, stdio: 'ignore', timeout: 120_000 });
+      } catch {
+        execFileSync('apt-get', ['download', pkg], { cwd: work, stdio: 'ignore', timeout: 120_000 });
+      }
       const deb = readdirSync(work).find((n) => n.startsWith(pkg) && n.endsWith('.deb'));
       if (deb === undefined) throw new Error(`apt-get download ${pkg} produced no .deb`);
       execFileSync('dpkg-deb', ['-x', join(work, deb), join(work, 'x')]);
