@@ -5,7 +5,9 @@
 ; the IGVM file's native VP context, read from the parameter block at ROM offset 0xF000 (filled in by
 ; src/run/polyfill.ts): CR4, CR3, EFER, CR0, data segments, general registers, RFLAGS.IF/DF, and a far jump
 ; to CS:RIP through the GDT at ROM offset 0xF100, where the generator put the context's code and data descriptors.
-; Only 32-bit protected-mode contexts are supported (no long mode, no stack use: nothing is written to guest RAM).
+; 32-bit protected mode, and long mode when the guest's page tables identity-map the ROM (the generator checks):
+; after CR0.PG the stub keeps executing from 0xFFFFxxxx through the guest's tables, enters 64-bit mode with the
+; context's code selector and jumps to RIP. No stack use: nothing is written to guest RAM.
 ;
 ; Assemble: nasm -f bin -o reset-vector.bin reset-vector.asm   (scripts/assemble-stub.mjs)
 
@@ -34,6 +36,19 @@ P_EFLAGS   equ 0x3C
 P_DATA_SEL equ 0x40
 P_FAR_EIP  equ 0x44              ; m16:32 far pointer: EIP then CS
 P_FAR_CS   equ 0x48
+P_MODE     equ 0x4C              ; 0 = 32-bit protected mode, 1 = long mode
+P_FAR64    equ 0x50              ; m16:32 far pointer to lm64 with the context's (64-bit) code selector
+; long mode: full 64-bit values
+P_RAX64    equ 0x60
+P_RBX64    equ 0x68
+P_RCX64    equ 0x70
+P_RDX64    equ 0x78
+P_RSI64    equ 0x80
+P_RDI64    equ 0x88
+P_RBP64    equ 0x90
+P_RSP64    equ 0x98
+P_R8       equ 0xA0              ; r8..r15 at 0xA0..0xD8
+P_RIP64    equ 0xE0
 
 %define A(x) (ROM_BASE + BLK + x)
 
@@ -54,7 +69,11 @@ pm32:
         wrmsr
         mov eax, [A(P_CR0)]
         or eax, 1                ; stay in protected mode
-        mov cr0, eax
+        mov cr0, eax             ; with PG and EFER.LME: long mode (compatibility mode) from here on
+        cmp byte [A(P_MODE)], 1
+        jne .pm
+        jmp far [A(P_FAR64)]     ; into lm64 with the context's 64-bit code selector
+.pm:
         ; RFLAGS: the bits a boot protocol cares about (IF, DF); IF=0 and DF=0 already
         test dword [A(P_EFLAGS)], 0x400
         jz .no_df
@@ -81,9 +100,47 @@ pm32:
 .jump:
         jmp far [cs:A(P_FAR_EIP)]
 
+        bits 64
+lm64:
+        mov ax, [rel block + P_DATA_SEL]
+        mov ds, ax
+        mov es, ax
+        mov fs, ax
+        mov gs, ax
+        mov ss, ax
+        mov rsp, [rel block + P_RSP64]
+        mov rax, [rel block + P_RAX64]
+        mov rbx, [rel block + P_RBX64]
+        mov rcx, [rel block + P_RCX64]
+        mov rdx, [rel block + P_RDX64]
+        mov rsi, [rel block + P_RSI64]
+        mov rdi, [rel block + P_RDI64]
+        mov rbp, [rel block + P_RBP64]
+        mov r8, [rel block + P_R8]
+        mov r9, [rel block + P_R8 + 8]
+        mov r10, [rel block + P_R8 + 16]
+        mov r11, [rel block + P_R8 + 24]
+        mov r12, [rel block + P_R8 + 32]
+        mov r13, [rel block + P_R8 + 40]
+        mov r14, [rel block + P_R8 + 48]
+        mov r15, [rel block + P_R8 + 56]
+        test dword [rel block + P_EFLAGS], 0x400
+        jz .no_df64
+        std
+.no_df64:
+        test dword [rel block + P_EFLAGS], 0x200
+        jz .jump64
+        sti
+.jump64:
+        jmp [rel block + P_RIP64]
+        bits 32
+
         times BLK - ($ - $$) db 0
 block:
         db "IGVMRUN1"
+        times P_FAR64 - ($ - block) db 0
+        dd ROM_BASE + lm64       ; P_FAR64: offset of lm64; the generator writes the selector after it
+        dw 0
         times 0xF0 - ($ - block) db 0
 gdt_desc:                        ; at BLK + 0xF0: limit, base of the ROM GDT
         dw 32 * 8 - 1

@@ -57,9 +57,11 @@ export function buildPolyfill(plan: LoadPlan): Polyfill {
   const vp = plan.vps.find((v) => v.vp === 0);
   if (!vp || vp.source !== 'igvm-native') return firmwarePolyfill(plan);
   const r = vp.registers;
-  if ((r.cr0 & 0x80000000n) !== 0n || (r.efer & 0x500n) !== 0n) {
-    fail(`the native context is in long mode or has paging on (cr0 0x${r.cr0.toString(16)}, efer 0x${r.efer.toString(16)}); the polyfill supports 32-bit protected mode without paging only`);
-  }
+  const paging = (r.cr0 & 0x80000000n) !== 0n;
+  const longMode = paging && (r.efer & 0x100n) !== 0n;
+  if (paging && !longMode) fail(`the native context uses 32-bit paging (cr0 0x${r.cr0.toString(16)}, efer 0x${r.efer.toString(16)}); the polyfill supports 32-bit protected mode without paging and long mode`);
+  if (!paging && (r.efer & 0x100n) !== 0n) fail(`EFER.LME is set without CR0.PG (efer 0x${r.efer.toString(16)}); the polyfill supports 32-bit protected mode without paging and long mode`);
+  if (longMode) checkRomMapped(plan, r.cr3, r.cr4);
   if ((r.cr0 & 1n) === 0n) fail('the native context is in real mode (cr0.PE = 0); the polyfill supports 32-bit protected mode only');
   const rom = stubRom();
   const dv = new DataView(rom.buffer);
@@ -92,9 +94,17 @@ export function buildPolyfill(plan: LoadPlan): Polyfill {
   dv.setUint16(BLOCK + 0x40, r.ds.selector, true);
   u32(0x44, r.rip);
   dv.setUint16(BLOCK + 0x48, r.cs.selector, true);
+  if (longMode) {
+    dv.setUint8(BLOCK + 0x4c, 1);
+    dv.setUint16(BLOCK + 0x54, r.cs.selector, true); // the far pointer's offset (lm64) is in the ROM already
+    const u64 = (off: number, v: bigint): void => dv.setBigUint64(BLOCK + off, BigInt.asUintN(64, v), true);
+    u64(0x60, r.rax); u64(0x68, r.rbx); u64(0x70, r.rcx); u64(0x78, r.rdx); u64(0x80, r.rsi); u64(0x88, r.rdi); u64(0x90, r.rbp); u64(0x98, r.rsp);
+    [r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15].forEach((v, i) => u64(0xa0 + i * 8, v));
+    u64(0xe0, r.rip);
+  }
 
   const notes: string[] = [];
-  if (r.rip > 0xffffffffn) fail(`rip 0x${r.rip.toString(16)} does not fit 32-bit protected mode`);
+  if (!longMode && r.rip > 0xffffffffn) fail(`rip 0x${r.rip.toString(16)} does not fit 32-bit protected mode`);
   if ((r.rflags & ~0x602n) !== 0n) notes.push(`RFLAGS bits other than IF/DF (0x${r.rflags.toString(16)}) are not restored`);
   if (r.gdtr.limit !== 0 || r.idtr.limit !== 0) notes.push('the context\'s GDTR/IDTR are not loaded: the guest runs on the ROM GDT until it loads its own');
   const regions: PolyfillRegion[] = [];
@@ -104,6 +114,37 @@ export function buildPolyfill(plan: LoadPlan): Polyfill {
     regions.push({ gpa: m.gpa, bytes: plan.memory.read(m.gpa, m.size), name: `${String(i).padStart(3, '0')}-${m.gpa.toString(16)}.bin` });
   });
   return { rom, regions, notes };
+}
+
+/**
+ * In long mode the stub keeps running from the ROM after CR0.PG is set, so the guest's 4-level page tables must map
+ * the ROM's code page and parameter page to themselves; walk them in the planned guest memory.
+ */
+function checkRomMapped(plan: LoadPlan, cr3: bigint, cr4: bigint): void {
+  if ((cr4 & 0x20n) === 0n) fail('long mode needs CR4.PAE; the context has it clear');
+  if ((cr4 & 0x1000n) !== 0n) fail('5-level paging (CR4.LA57) is not supported by the polyfill');
+  const PHYS = 0x000ffffffffff000n;
+  const entry = (table: bigint, index: bigint): bigint => {
+    const bytes = plan.memory.read(table + index * 8n, 8n);
+    return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  };
+  for (const va of [ROM_BASE, ROM_BASE + 0xf000n]) {
+    let table = cr3 & PHYS;
+    let mapped: bigint | undefined;
+    for (const [shift, level] of [[39n, 4], [30n, 3], [21n, 2], [12n, 1]] as const) {
+      const e = entry(table, (va >> shift) & 0x1ffn);
+      if ((e & 1n) === 0n) break;
+      if (level === 1 || (level <= 3 && (e & 0x80n) !== 0n)) {
+        const size = 1n << shift;
+        mapped = (e & PHYS & ~(size - 1n)) + (va & (size - 1n));
+        break;
+      }
+      table = e & PHYS;
+    }
+    if (mapped !== va) {
+      fail(`the guest page tables (cr3 0x${cr3.toString(16)}) do not identity-map 0x${va.toString(16)}, where the polyfill's ROM runs while it switches to long mode; boot this file with QEMU 10.2 or later`);
+    }
+  }
 }
 
 /**

@@ -76,3 +76,45 @@ test('igvm run: --dry-run prints the command line; a missing QEMU is exit 3 with
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** 4-level identity map of 0–4 GiB with 2 MiB pages at 0x300000 (PML4, PDPT, 4 PDs). */
+export function identityMap4G(): Uint8Array {
+  const t = new Uint8Array(6 * 4096);
+  const dv = new DataView(t.buffer);
+  dv.setBigUint64(0, 0x301000n | 3n, true); // PML4[0] → PDPT
+  for (let i = 0; i < 4; i++) dv.setBigUint64(4096 + i * 8, BigInt(0x302000 + i * 4096) | 3n, true);
+  for (let i = 0; i < 4 * 512; i++) dv.setBigUint64(2 * 4096 + i * 8, (BigInt(i) << 21n) | 0x83n, true);
+  return t;
+}
+
+const PAYLOAD64 = [
+  'bits 64', 'org 0x100000',
+  'start: lea rsi, [rel msg]', '.p: lodsb', 'test al, al', 'jz .regs', 'mov dx, 0x3f8', 'out dx, al', 'jmp .p',
+  '.regs: mov rbx, r15', 'mov ecx, 8', '.c: mov al, bl', 'out dx, al', 'shr rbx, 8', 'loop .c', 'mov al, 10', 'out dx, al',
+  'mov al, 0x31', 'mov dx, 0xf4', 'out dx, al', 'hlt',
+  'msg: db "igvmkit-e2e-64 r15=", 0', '',
+].join('\n');
+
+test('a long-mode payload (native context with paging) boots through the polyfill; 64-bit registers arrive', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'igvmkit-e2e64-'));
+  try {
+    writeFileSync(join(dir, 'p64.asm'), PAYLOAD64);
+    const nasm = spawnSync('nasm', ['-f', 'bin', '-o', join(dir, 'p64.bin'), join(dir, 'p64.asm')], { encoding: 'utf8' });
+    assert.equal(nasm.status, 0, nasm.stderr);
+    const b = new IgvmBuilder({ formatVersion: 2 });
+    const m = b.platform('NATIVE');
+    b.pages(0x100000n, new Uint8Array(readFileSync(join(dir, 'p64.bin'))), m);
+    b.pages(0x300000n, identityMap4G(), m);
+    b.nativeContext(m, 0, {
+      rip: 0x100000n, rflags: 2n, cr0: 0x80000011n, cr3: 0x300000n, cr4: 0x20n, efer: 0x500n, r15: 0x4b4f2d3436544553n /* "SET64-OK" */,
+      code_selector: 0x10, code_attributes: 0xa09b, code_limit: 0xffffffff, data_selector: 0x18, data_attributes: 0xc093, data_limit: 0xffffffff,
+    });
+    const file = join(dir, 'p64.igvm');
+    writeFileSync(file, b.toBytes());
+    const r = spawnSync(process.execPath, [CLI, 'run', file, '--memory', '128M', '--polyfill', '--', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'], { encoding: 'utf8', timeout: 90_000 });
+    assert.match(r.stdout, /igvmkit-e2e-64 r15=SET64-OK\n/, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    assert.equal(r.status, 99);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

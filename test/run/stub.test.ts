@@ -69,7 +69,10 @@ test('buildPolyfill rejects what the stub cannot do, with clear errors', () => {
   const unsupported = (bytes: Uint8Array, re: RegExp): void => {
     assert.throws(() => buildPolyfill(plan(bytes)), (e: unknown) => e instanceof IgvmError && e.code === 'run-unsupported' && re.test(e.message));
   };
-  unsupported(nativeFile({ cr0: 0x80000011n, cr3: 0x300000n, cr4: 0x20n, efer: 0xd00n, code_attributes: 0xa09b }), /long mode or has paging on/);
+  // Long mode whose page tables (none at 0x300000: all zero) do not map the ROM.
+  unsupported(nativeFile({ cr0: 0x80000011n, cr3: 0x300000n, cr4: 0x20n, efer: 0xd00n, code_attributes: 0xa09b }), /do not identity-map 0xffff0000/);
+  unsupported(nativeFile({ cr0: 0x80000011n, cr3: 0x300000n, cr4: 0x0n, efer: 0x500n, code_attributes: 0xa09b }), /CR4.PAE|EFER.LME is set without CR0.PG/);
+  unsupported(nativeFile({ cr0: 0x80000011n, cr3: 0x300000n }), /32-bit paging/);
   unsupported(nativeFile({ cr0: 0x10n }), /real mode/);
   unsupported(nativeFile({ code_selector: 0xf0 }), /code selector 0xf0 must be/);
   unsupported(nativeFile({ data_selector: 0x10 }), /same/);

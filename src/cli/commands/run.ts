@@ -10,7 +10,8 @@ export const runCommand: CommandSpec = {
     'With an older QEMU (Debian 12 ships 7.2) the NATIVE platform is booted through a polyfill: the load plan of our QEMU 10.2 model ' +
     '(igvm load) gives every memory region with its contents (page data and parameter areas as QEMU 10.2 would fill them), loaded with ' +
     '-device loader; a 64 KiB reset-vector ROM (stub/reset-vector.asm), passed with -bios, puts the CPU into the file\'s native VP context ' +
-    '(32-bit protected mode: CR0/CR3/CR4, EFER, segments, general registers, RIP) and jumps to it. Runs TCG with -nodefaults -display none ' +
+    '(32-bit protected mode, or long mode when the guest page tables identity-map the ROM: CR0/CR3/CR4, EFER, segments, general registers, RIP) ' +
+    'and jumps to it; a file without a VP context (a firmware volume) is passed as the ROM. Runs TCG with -nodefaults -display none ' +
     '-serial stdio; arguments after -- go to QEMU. The exit status is QEMU\'s. Exit 1 when the file cannot be loaded (QEMU\'s message), ' +
     '2 usage or an unsupported context, 3 when QEMU cannot be started.',
   positionals: [
