@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { concatBytes } from '../../src/bytes.js';
 
 /** /init: prints MARKER on the console, then exits QEMU through isa-debug-exit (port 0xf4, status 99). */
 export const MARKER = 'IGVMKIT-INIT-MARKER';
@@ -65,13 +66,7 @@ export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
     push(data);
     pad();
   });
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /** initramfs with /dev/console and the /init above. */
