@@ -71,3 +71,10 @@ export {
   measureSnpIgvm, measureSnpIgvmmeasure, measureSnpClhKvm, measureSnpClhMshv, measureSnpQemu,
 } from './measure/snp/index.js';
 export type { SnpMeasureFn, SnpMeasureOptions, SnpMeasurement, SnpVmm, SnpComparison, SnpModelComparison, SnpDivergence } from './measure/snp/index.js';
+// Building bootable images (igvm build) and the polyfill for QEMU without IGVM (igvm run)
+export { buildIgvm, LAYOUT as BUILD_LAYOUT, BUILD_PLATFORMS } from './build/index.js';
+export type { BuildOptions, BuildResult, BuildPlatform, BuildTarget } from './build/index.js';
+export { buildFirmwareIgvm } from './build/firmware.js';
+export { buildPolyfill, stubRom, descriptorOf } from './run/polyfill.js';
+export type { Polyfill, PolyfillRegion } from './run/polyfill.js';
+export { parseQemuVersion, supportsIgvm } from './run/qemu-version.js';
