@@ -78,3 +78,7 @@ export { buildFirmwareIgvm } from './build/firmware.js';
 export { buildPolyfill, stubRom, descriptorOf } from './run/polyfill.js';
 export type { Polyfill, PolyfillRegion } from './run/polyfill.js';
 export { parseQemuVersion, supportsIgvm } from './run/qemu-version.js';
+// Other platforms' launch measurements (MEASUREMENT.md §4–§6)
+export { measureTdx } from './measure/tdx.js';
+export { measureVbs } from './measure/vbs.js';
+export { measureSevIgvmmeasure, sevLaunchMeasure, hmacSha256 } from './measure/sev.js';

@@ -1,0 +1,109 @@
+// Intel TDX MRTD by the microsoft/igvm crate rule (MEASUREMENT.md §5): one SHA-384 over MEM.PAGE.ADD / MR.EXTEND records.
+import { IgvmError } from '../errors.js';
+import type { IgvmFile, SupportedPlatform } from '../model.js';
+import { PLATFORM_TYPE, platformTypeName } from '../spec/constants.js';
+import { createSha384, type Hasher } from '../crypto/hash.js';
+import { PAGE_FLAG, PAGE_SIZE, covers, insertAreaSize, parameterAreaSizes } from './snp/igvm.js';
+
+export interface TdxMeasurement {
+  /** The 48-byte MRTD. */
+  digest: Uint8Array;
+  /** Compatibility mask of the TDX platform measured. */
+  mask: number;
+  /** Number of 128-byte MEM.PAGE.ADD plus 384-byte MR.EXTEND records hashed. */
+  records: number;
+}
+
+const PAGE_ADD_SIZE = 128;
+const EXTEND_SIZE = 384;
+const CHUNK = 256;
+const CHUNKS_PER_PAGE = PAGE_SIZE / CHUNK;
+const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
+
+function ascii(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+const PAGE_ADD_TAG = ascii('MEM.PAGE.ADD');
+const EXTEND_TAG = ascii('MR.EXTEND');
+
+/** The first TDX platform header; IgvmError 'measure-no-tdx-platform' when the file declares none. */
+export function firstTdxPlatform(file: IgvmFile): SupportedPlatform {
+  const p = file.platforms.find((h) => h.platform_type === PLATFORM_TYPE.TDX);
+  if (p !== undefined) return p;
+  const declared = file.platforms.map((h) => `${platformTypeName(h.platform_type)} (mask ${hex(h.compatibility_mask)})`);
+  throw new IgvmError(
+    'measure-no-tdx-platform',
+    `the file declares no TDX platform (it declares ${declared.length ? declared.join(', ') : 'no platform'}), so it has no MRTD`,
+  );
+}
+
+/** Builds the record stream into a running SHA-384. */
+class MrtdBuilder {
+  private readonly h: Hasher = createSha384();
+  private readonly add = new Uint8Array(PAGE_ADD_SIZE);
+  private readonly ext = new Uint8Array(EXTEND_SIZE);
+  private readonly addView = new DataView(this.add.buffer);
+  private readonly extView = new DataView(this.ext.buffer);
+  records = 0;
+
+  constructor() {
+    this.add.set(PAGE_ADD_TAG, 0);
+    this.ext.set(EXTEND_TAG, 0);
+  }
+
+  pageAdd(gpa: bigint): void {
+    this.addView.setBigUint64(16, BigInt.asUintN(64, gpa), true);
+    this.h.update(this.add);
+    this.records++;
+  }
+
+  /** 16 MR.EXTEND records over the page (data zero-padded to 4096; undefined = zeros). */
+  extendPage(gpa: bigint, data: Uint8Array | undefined): void {
+    for (let k = 0; k < CHUNKS_PER_PAGE; k++) {
+      this.extView.setBigUint64(16, BigInt.asUintN(64, gpa + BigInt(k * CHUNK)), true);
+      const chunk = this.ext.subarray(128);
+      chunk.fill(0);
+      if (data !== undefined && data.length > k * CHUNK) chunk.set(data.subarray(k * CHUNK, Math.min((k + 1) * CHUNK, data.length)));
+      this.h.update(this.ext);
+      this.records++;
+    }
+  }
+
+  digest(): Uint8Array {
+    return this.h.digest();
+  }
+}
+
+/**
+ * MRTD of the file's first TDX platform (mask M): directives included when `mask & M == M`. PAGE_DATA: `shared` skipped,
+ * `unmeasured` → PAGE.ADD only, otherwise PAGE.ADD + 16 EXTENDs (data type and the 2 MiB flag ignored: one 4 KiB page);
+ * PARAMETER_INSERT → PAGE.ADD per 4 KiB page of its area; VP contexts and other directives ignored.
+ */
+export function measureTdx(file: IgvmFile): TdxMeasurement {
+  const m = firstTdxPlatform(file).compatibility_mask;
+  const sizes = parameterAreaSizes(file);
+  const b = new MrtdBuilder();
+  const directives = file.directives;
+  for (let i = 0; i < directives.length; i++) {
+    const d = directives[i]!;
+    switch (d.type) {
+      case 'PAGE_DATA': {
+        if (!covers(d.compatibility_mask, m) || d.flags & PAGE_FLAG.SHARED) break;
+        b.pageAdd(d.gpa);
+        if (!(d.flags & PAGE_FLAG.UNMEASURED)) b.extendPage(d.gpa, d.data);
+        break;
+      }
+      case 'PARAMETER_INSERT': {
+        if (!covers(d.compatibility_mask, m)) break;
+        const size = insertAreaSize(sizes, d.parameter_area_index, i);
+        for (let off = 0n; off < size; off += BigInt(PAGE_SIZE)) b.pageAdd(d.gpa + off);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return { digest: b.digest(), mask: m, records: b.records };
+}
