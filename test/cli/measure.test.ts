@@ -8,6 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IgvmBuilder } from '../../src/builder.js';
 import { REPO_ROOT, manifest, storedVectors } from '../helpers.js';
+import { parseIgvm } from '../../src/format/index.js';
+import { measureTdx } from '../../src/measure/tdx.js';
+import { measureVbs } from '../../src/measure/vbs.js';
+import { measureSevIgvmmeasure } from '../../src/measure/sev.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'igvm.js');
 const HEX96 = /^[0-9a-f]{96}$/;
@@ -142,12 +146,18 @@ test('--compare-vmms: every model side by side with the directive that makes it 
   for (const c of j.compare) assert.ok((c.digest !== null && HEX96.test(c.digest)) || c.error !== null, c.vmm);
 });
 
-test('usage errors exit 2: --platform other than sev-snp, --vcpus 0, --native-zero without igvmmeasure, unknown --vmm', () => {
+test('usage errors exit 2: unknown --platform, --trace with tdx, --vcpus 0, --native-zero without igvmmeasure, unknown --vmm', () => {
   const path = mixedFile();
-  const tdx = igvm([path, '--platform', 'tdx']);
-  assert.equal(tdx.status, 2, info(tdx));
-  assert.match(tdx.stderr, /platform 'tdx' cannot be measured yet: this release measures sev-snp only \(tdx, vbs, sev and sev-es come in a later release\)/);
-  assert.equal(tdx.stdout, '');
+  const bogus = igvm([path, '--platform', 'bogus']);
+  assert.equal(bogus.status, 2, info(bogus));
+  assert.match(bogus.stderr, /option '--platform' expects sev-snp, sev-es, sev, tdx or vbs, got 'bogus'/);
+  assert.equal(bogus.stdout, '');
+  const tdxTrace = igvm([path, '--platform', 'tdx', '--trace']);
+  assert.equal(tdxTrace.status, 2, info(tdxTrace));
+  assert.match(tdxTrace.stderr, /'--trace' is available for --platform sev-snp only/);
+  const noTdx = igvm([path, '--platform', 'tdx']);
+  assert.equal(noTdx.status, 1, info(noTdx));
+  assert.match(noTdx.stderr, /measure-no-tdx-platform/);
   const zero = igvm([path, '--vcpus', '0']);
   assert.equal(zero.status, 2, info(zero));
   assert.match(zero.stderr, /--vcpus' expects a whole number from 1 to 65536, got 0/);
@@ -187,4 +197,31 @@ test('--help documents the models and options', () => {
   const r = spawnSync(process.execPath, [CLI, 'measure', '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
   for (const s of ['--vmm', '--vcpus', '--native-zero', '--trace', '--compare-vmms', '--platform', 'clh-mshv']) assert.ok(r.stdout.includes(s), s);
+});
+
+test('--platform tdx, vbs and sev-es print the library digest (text and JSON)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'igvmkit-measure-other-'));
+  try {
+    for (const [platform, type] of [['tdx', 'TDX'], ['vbs', 'VSM_ISOLATION'], ['sev-es', 'SEV_ES']] as const) {
+      const b = new IgvmBuilder();
+      const m = b.platform(type);
+      b.pages(0x100000n, Uint8Array.of(1, 2, 3), m);
+      b.pageData(0x101000n, m, undefined);
+      const bytes = b.toBytes();
+      const path = join(dir, `${platform}.igvm`);
+      writeFileSync(path, bytes);
+      const file = parseIgvm(bytes);
+      const want = platform === 'tdx' ? measureTdx(file).digest : platform === 'vbs' ? measureVbs(file).digest : measureSevIgvmmeasure(file, 'sev-es').digest;
+      const r = igvm([path, '--platform', platform]);
+      assert.equal(r.status, 0, info(r));
+      assert.match(r.stdout, new RegExp(`digest:   ${Buffer.from(want).toString('hex')}\\n`));
+      const j = igvm([path, '--platform', platform, '--json']);
+      assert.equal(j.status, 0, info(j));
+      const o = JSON.parse(j.stdout) as { platform: string; digest: string };
+      assert.equal(o.platform, platform);
+      assert.equal(o.digest, Buffer.from(want).toString('hex'));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

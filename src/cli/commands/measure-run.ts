@@ -10,6 +10,9 @@ import { SNP_VMMS, type SnpMeasureOptions, type SnpMeasurement, type SnpVmm } fr
 import { SNP_MODEL_DESCRIPTIONS, SNP_PAGE_NAMES, compareSnpVmms, measureSnp, type SnpComparison } from '../../measure/snp/index.js';
 import { intersects } from '../../measure/snp/igvm.js';
 import { bytesToHex, toJson } from '../json.js';
+import { measureTdx } from '../../measure/tdx.js';
+import { measureVbs } from '../../measure/vbs.js';
+import { measureSevIgvmmeasure } from '../../measure/sev.js';
 
 const KVM_BASED: readonly SnpVmm[] = ['qemu', 'clh-kvm'];
 const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
@@ -112,10 +115,8 @@ function run(file: IgvmFile, vmm: SnpVmm, opts: SnpMeasureOptions, path: string)
 /** The command's body (see measure.ts for its options). */
 export function runMeasure(ctx: CommandContext): number {
   const args = ctx.args;
-  const platform = stringOption(args, 'platform') ?? 'sev-snp';
-  if (platform.toLowerCase() !== 'sev-snp') {
-    throw new UsageError(`platform '${platform}' cannot be measured yet: this release measures sev-snp only (tdx, vbs, sev and sev-es come in a later release)`);
-  }
+  const platform = (stringOption(args, 'platform') ?? 'sev-snp').toLowerCase();
+  if (platform !== 'sev-snp') return runOtherPlatform(ctx, platform);
   const vmm = (stringOption(args, 'vmm') ?? 'igvm') as SnpVmm;
   const vcpus = numberOption(args, 'vcpus') ?? 1;
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 0x10000) throw new UsageError(`option '--vcpus' expects a whole number from 1 to 65536, got ${vcpus}`);
@@ -181,5 +182,48 @@ export function runMeasure(ctx: CommandContext): number {
   if (trace) out += `\nPAGE_INFO steps (${vmm}, ${m.steps?.length ?? 0}):\n${renderTrace(file, m.steps ?? [])}`;
   if (compare && cmp) out += `\n${renderComparison(cmp, vcpus)}`;
   ctx.out(out);
+  return 0;
+}
+
+const OTHER_MODELS: Record<string, string> = {
+  tdx: 'TDX MRTD, microsoft/igvm crate rule (MEASUREMENT.md §5)',
+  vbs: 'VBS boot digest, microsoft/igvm crate rule (MEASUREMENT.md §6)',
+  sev: 'SEV: coconut-svsm igvmmeasure SHA-256 (MEASUREMENT.md §4.1; the PSP reports an HMAC of it, §4.2)',
+  'sev-es': 'SEV-ES: coconut-svsm igvmmeasure SHA-256 (MEASUREMENT.md §4.1; the PSP reports an HMAC of it, §4.2)',
+};
+
+/** `--platform tdx|vbs|sev|sev-es`: one digest per the platform's rule (no VMM models or traces for these yet). */
+function runOtherPlatform(ctx: CommandContext, platform: string): number {
+  const args = ctx.args;
+  if (OTHER_MODELS[platform] === undefined) {
+    throw new UsageError(`option '--platform' expects sev-snp, sev-es, sev, tdx or vbs, got '${platform}'`);
+  }
+  for (const o of ['trace', 'compare-vmms', 'native-zero']) {
+    if (booleanOption(args, o)) throw new UsageError(`option '--${o}' is available for --platform sev-snp only in this release`);
+  }
+  if (stringOption(args, 'vmm') !== undefined && stringOption(args, 'vmm') !== 'igvm') {
+    throw new UsageError(`option '--vmm' models VMMs for --platform sev-snp only; ${platform} uses the rule named in the output`);
+  }
+  const path = args.positionals[0]!;
+  let file: IgvmFile;
+  try {
+    file = parseIgvm(readInputShared(path));
+  } catch (e) {
+    if (e instanceof IgvmError) e.file = path;
+    throw e;
+  }
+  let r: { digest: Uint8Array; mask: number };
+  try {
+    r = platform === 'tdx' ? measureTdx(file) : platform === 'vbs' ? measureVbs(file) : measureSevIgvmmeasure(file, platform as 'sev' | 'sev-es');
+  } catch (e) {
+    if (e instanceof IgvmError) e.file = path;
+    throw e;
+  }
+  const model = OTHER_MODELS[platform]!;
+  if (booleanOption(args, 'json')) {
+    ctx.out(toJson({ file: path, platform, model, mask: r.mask, digest: r.digest }));
+  } else {
+    ctx.out([`file:     ${path}`, `platform: ${platform.toUpperCase()}, mask ${hex(r.mask)}`, `model:    ${model}`, `digest:   ${bytesToHex(r.digest)}`].join('\n') + '\n');
+  }
   return 0;
 }

@@ -16,7 +16,7 @@ export const measureCommand: CommandSpec = {
     'Exit 1 when the file is invalid, has no SEV-SNP platform, or the model cannot measure it (e.g. the crate rule without a GUEST_POLICY).',
   positionals: [{ name: 'FILE', description: 'IGVM file (- for standard input)' }],
   options: [
-    { name: 'platform', type: 'string', default: 'sev-snp', valueName: 'PLATFORM', description: 'platform to measure (only sev-snp in this release)' },
+    { name: 'platform', type: 'string', default: 'sev-snp', valueName: 'PLATFORM', description: 'platform to measure: sev-snp (every --vmm model), sev-es, sev (igvmmeasure SHA-256), tdx (MRTD), vbs (boot digest)' },
     { name: 'vmm', type: 'choice', choices: SNP_VMMS, default: 'igvm', valueName: 'MODEL', description: 'tool or VMM whose measurement to reproduce' },
     { name: 'vcpus', type: 'number', default: 1, description: 'vCPU count: KVM-based models measure one VMSA per vCPU' },
     { name: 'native-zero', type: 'boolean', description: "igvmmeasure's --native-zero: pages without data as ZERO pages" },
