@@ -82,3 +82,5 @@ export { parseQemuVersion, supportsIgvm } from './run/qemu-version.js';
 export { measureTdx } from './measure/tdx.js';
 export { measureVbs } from './measure/vbs.js';
 export { measureSevIgvmmeasure, sevLaunchMeasure, hmacSha256 } from './measure/sev.js';
+export { verifyIdBlocks, snpPublicKeyStructure } from './snp/verify.js';
+export type { IdBlockVerification } from './snp/verify.js';

@@ -11,6 +11,7 @@ import { measureCommand } from './commands/measure.js';
 import { qemuArgsCommand } from './commands/qemu-args.js';
 import { buildCommand } from './commands/build.js';
 import { runCommand } from './commands/run.js';
+import { verifyCommand } from './commands/verify.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,7 +19,7 @@ export const program: ProgramSpec = {
   name: 'igvm',
   version: pkg.version,
   summary: 'inspect, validate, load (as QEMU does) and measure IGVM (Independent Guest Virtual Machine) files',
-  commands: [inspectCommand, validateCommand, loadCommand, measureCommand, qemuArgsCommand, buildCommand, runCommand],
+  commands: [inspectCommand, validateCommand, loadCommand, measureCommand, qemuArgsCommand, buildCommand, runCommand, verifyCommand],
 };
 
 installNodeHash();
