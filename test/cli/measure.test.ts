@@ -225,3 +225,30 @@ test('--platform tdx, vbs and sev-es print the library digest (text and JSON)', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--all measures every platform the file declares', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'igvmkit-measure-all-'));
+  try {
+    const b = new IgvmBuilder();
+    const snp = b.platform('SEV_SNP');
+    const tdx = b.platform('TDX');
+    b.platform('NATIVE');
+    b.guestPolicy(0x30000n, snp);
+    b.pages(0x100000n, Uint8Array.of(9), snp | tdx);
+    const bytes = b.toBytes();
+    const path = join(dir, 'all.igvm');
+    writeFileSync(path, bytes);
+    const file = parseIgvm(bytes);
+    const r = igvm([path, '--all', '--json']);
+    assert.equal(r.status, 0, info(r));
+    const o = JSON.parse(r.stdout) as { platforms: { platform: string; digest: string }[] };
+    assert.deepEqual(o.platforms.map((p) => p.platform), ['sev-snp', 'tdx']);
+    assert.equal(o.platforms[1]?.digest, Buffer.from(measureTdx(file).digest).toString('hex'));
+    const text = igvm([path, '--all']);
+    assert.equal(text.status, 0, info(text));
+    assert.match(text.stdout, /sev-snp +mask 0x1 +[0-9a-f]{96}\n/);
+    assert.match(text.stdout, /tdx +mask 0x2 +[0-9a-f]{96}\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -115,6 +115,7 @@ function run(file: IgvmFile, vmm: SnpVmm, opts: SnpMeasureOptions, path: string)
 /** The command's body (see measure.ts for its options). */
 export function runMeasure(ctx: CommandContext): number {
   const args = ctx.args;
+  if (booleanOption(args, 'all')) return runAll(ctx);
   const platform = (stringOption(args, 'platform') ?? 'sev-snp').toLowerCase();
   if (platform !== 'sev-snp') return runOtherPlatform(ctx, platform);
   const vmm = (stringOption(args, 'vmm') ?? 'igvm') as SnpVmm;
@@ -226,4 +227,53 @@ function runOtherPlatform(ctx: CommandContext, platform: string): number {
     ctx.out([`file:     ${path}`, `platform: ${platform.toUpperCase()}, mask ${hex(r.mask)}`, `model:    ${model}`, `digest:   ${bytesToHex(r.digest)}`].join('\n') + '\n');
   }
   return 0;
+}
+
+const PLATFORM_OF_TYPE: Record<number, string> = { 1: 'vbs', 2: 'sev-snp', 3: 'tdx', 4: 'sev', 5: 'sev-es' };
+
+/** `--all`: one digest per platform the file declares (NATIVE and CCA have none here). */
+function runAll(ctx: CommandContext): number {
+  const args = ctx.args;
+  for (const o of ['trace', 'compare-vmms']) {
+    if (booleanOption(args, o)) throw new UsageError(`option '--${o}' cannot be combined with --all`);
+  }
+  const path = args.positionals[0]!;
+  installParallelNodeHash();
+  let file: IgvmFile;
+  try {
+    file = parseIgvm(readInputShared(path));
+  } catch (e) {
+    if (e instanceof IgvmError) e.file = path;
+    throw e;
+  }
+  const vmm = (stringOption(args, 'vmm') ?? 'igvm') as SnpVmm;
+  const vcpus = numberOption(args, 'vcpus') ?? 1;
+  const rows: { platform: string; mask: number; model: string; digest: Uint8Array | undefined; error: string | undefined }[] = [];
+  for (const p of file.platforms) {
+    const name = PLATFORM_OF_TYPE[p.platform_type];
+    if (name === undefined) continue;
+    try {
+      if (name === 'sev-snp') {
+        const m = measureSnp(file, vmm, { vcpus, nativeZero: booleanOption(args, 'native-zero') });
+        rows.push({ platform: name, mask: m.mask, model: SNP_MODEL_DESCRIPTIONS[vmm], digest: m.digest, error: undefined });
+      } else {
+        const r = name === 'tdx' ? measureTdx(file) : name === 'vbs' ? measureVbs(file) : measureSevIgvmmeasure(file, name as 'sev' | 'sev-es');
+        rows.push({ platform: name, mask: r.mask, model: OTHER_MODELS[name]!, digest: r.digest, error: undefined });
+      }
+    } catch (e) {
+      if (!(e instanceof IgvmError)) throw e;
+      rows.push({ platform: name, mask: p.compatibility_mask, model: name === 'sev-snp' ? SNP_MODEL_DESCRIPTIONS[vmm] : OTHER_MODELS[name]!, digest: undefined, error: e.message });
+    }
+  }
+  if (booleanOption(args, 'json')) ctx.out(toJson({ file: path, platforms: rows }));
+  else {
+    const lines = [`file: ${path}`];
+    if (rows.length === 0) lines.push('no platform with a launch measurement (NATIVE only)');
+    for (const r of rows) {
+      lines.push(`  ${r.platform.padEnd(8)} mask ${hex(r.mask).padEnd(5)} ${r.digest ? bytesToHex(r.digest) : `cannot measure: ${r.error ?? ''}`}`);
+      lines.push(`           ${r.model}`);
+    }
+    ctx.out(lines.join('\n') + '\n');
+  }
+  return rows.some((r) => r.error !== undefined) ? 1 : 0;
 }

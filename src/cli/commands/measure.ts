@@ -5,7 +5,7 @@ import { SNP_VMMS } from '../../measure/snp/types.js';
 export const measureCommand: CommandSpec = {
   name: 'measure',
   summary: 'compute the SEV-SNP launch digest of a file as a given tool or VMM would',
-  usage: 'FILE [--platform sev-snp] [--vmm MODEL] [--vcpus N] [--native-zero] [--json] [--trace] [--compare-vmms]',
+  usage: 'FILE [--platform sev-snp] [--all] [--vmm MODEL] [--vcpus N] [--native-zero] [--json] [--trace] [--compare-vmms]',
   description:
     'Computes the SNP_LAUNCH_UPDATE PAGE_INFO chain (the MEASUREMENT of the attestation report). A digest is only meaningful together with the VMM that launches the file: ' +
     'igvm = the microsoft/igvm crate rule (default); qemu = QEMU 10.2 + KVM (late page-region flush, one KVM VMSA per vCPU at 0xfffffffff000); ' +
@@ -22,6 +22,7 @@ export const measureCommand: CommandSpec = {
     { name: 'native-zero', type: 'boolean', description: "igvmmeasure's --native-zero: pages without data as ZERO pages" },
     { name: 'json', type: 'boolean', description: 'print {file, platform, vmm, mask, digest, notes, id_blocks, steps?, compare?} as JSON' },
     { name: 'trace', type: 'boolean', description: 'print every PAGE_INFO step: gpa, page type, contents hash, running digest, source directive' },
+    { name: 'all', type: 'boolean', description: 'measure every platform the file declares (SEV-SNP with --vmm, SEV-ES/SEV igvmmeasure, TDX, VBS)' },
     { name: 'compare-vmms', type: 'boolean', description: 'measure with every model and explain where each departs from the crate rule' },
   ],
   examples: [
