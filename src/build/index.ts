@@ -12,7 +12,7 @@ import { PAGE_DATA_TYPE } from '../spec/constants.js';
 import { readKernel, PAGE, type KernelImage, type NamedBytes } from './kernel.js';
 import { LAYOUT, KVM_VMSA_GPA, e820For, encodeBootParams, qemuRam, type E820Entry, type Machine } from './boot-params.js';
 import { nativeEntry, vmsaEntry } from './vp-state.js';
-import { checkOptions, DEFAULT_SNP_POLICY } from './options.js';
+import { checkOptions } from './options.js';
 
 export { LAYOUT, KVM_VMSA_GPA, BP, E820_RAM, E820_RESERVED, type E820Entry, type Machine } from './boot-params.js';
 export { readKernel, type KernelImage, type NamedBytes } from './kernel.js';

@@ -288,12 +288,3 @@ export function ecPublicKeyOf(key: EcPrivateKey): EcPublicKey {
   const pub = ecBackend().publicKey(key.curve, key.d);
   return { curve: key.curve, x: pub.slice(1, 1 + size), y: pub.slice(1 + size) };
 }
-
-function bigToBytes(v: bigint, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let i = size - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}

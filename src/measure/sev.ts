@@ -1,8 +1,10 @@
 // SEV / SEV-ES measurements (MEASUREMENT.md §4): igvmmeasure's SHA-256 (§4.1) and the PSP's LAUNCH_MEASURE HMAC (§4.2).
 import { IgvmError } from '../errors.js';
 import { isActive, type IgvmFile, type SupportedPlatform } from '../model.js';
-import { PLATFORM_TYPE, platformTypeName } from '../spec/constants.js';
+import { PLATFORM_TYPE } from '../spec/constants.js';
+import { firstPlatformOfType } from './platform.js';
 import { sha256 } from '../crypto/hash.js';
+import { concatBytes } from '../bytes.js';
 import { PAGE_SIZE, intersects } from './snp/igvm.js';
 
 export type SevPlatform = 'sev' | 'sev-es';
@@ -28,32 +30,14 @@ export interface SevLaunchMeasureOptions {
   tik: Uint8Array;
 }
 
-const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 const SHA256_BLOCK = 64;
 
 /** The first platform header of the type `platform` names; IgvmError 'measure-no-sev-platform' when none. */
 export function firstSevPlatform(file: IgvmFile, platform: SevPlatform): SupportedPlatform {
   const type = platform === 'sev' ? PLATFORM_TYPE.SEV : PLATFORM_TYPE.SEV_ES;
-  const p = file.platforms.find((h) => h.platform_type === type);
-  if (p !== undefined) return p;
-  const declared = file.platforms.map((h) => `${platformTypeName(h.platform_type)} (mask ${hex(h.compatibility_mask)})`);
-  throw new IgvmError(
-    'measure-no-sev-platform',
-    `the file declares no ${platformTypeName(type)} platform (it declares ${declared.length ? declared.join(', ') : 'no platform'}), so igvmmeasure --platform ${platform} has nothing to measure`,
-  );
+  return firstPlatformOfType(file, type, 'measure-no-sev-platform', `igvmmeasure --platform ${platform} has nothing to measure`);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** `data` zero-padded (or cut) to one 4096-byte page. */
 function page(data: Uint8Array): Uint8Array {
@@ -79,7 +63,7 @@ export function measureSevIgvmmeasure(file: IgvmFile, platform: SevPlatform): Se
       pages.push(page(d.context.data));
     }
   }
-  return { digest: sha256(concat(pages)), mask: m, records: pages.length };
+  return { digest: sha256(concatBytes(...pages)), mask: m, records: pages.length };
 }
 
 /** HMAC-SHA-256 (RFC 2104) over the installed hash provider. */

@@ -1,7 +1,7 @@
 // Intel TDX MRTD by the microsoft/igvm crate rule (MEASUREMENT.md §5): one SHA-384 over MEM.PAGE.ADD / MR.EXTEND records.
-import { IgvmError } from '../errors.js';
 import type { IgvmFile, SupportedPlatform } from '../model.js';
-import { PLATFORM_TYPE, platformTypeName } from '../spec/constants.js';
+import { PLATFORM_TYPE } from '../spec/constants.js';
+import { firstPlatformOfType } from './platform.js';
 import { createSha384, type Hasher } from '../crypto/hash.js';
 import { PAGE_FLAG, PAGE_SIZE, covers, insertAreaSize, parameterAreaSizes } from './snp/igvm.js';
 
@@ -18,7 +18,6 @@ const PAGE_ADD_SIZE = 128;
 const EXTEND_SIZE = 384;
 const CHUNK = 256;
 const CHUNKS_PER_PAGE = PAGE_SIZE / CHUNK;
-const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 
 function ascii(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
@@ -30,13 +29,7 @@ const EXTEND_TAG = ascii('MR.EXTEND');
 
 /** The first TDX platform header; IgvmError 'measure-no-tdx-platform' when the file declares none. */
 export function firstTdxPlatform(file: IgvmFile): SupportedPlatform {
-  const p = file.platforms.find((h) => h.platform_type === PLATFORM_TYPE.TDX);
-  if (p !== undefined) return p;
-  const declared = file.platforms.map((h) => `${platformTypeName(h.platform_type)} (mask ${hex(h.compatibility_mask)})`);
-  throw new IgvmError(
-    'measure-no-tdx-platform',
-    `the file declares no TDX platform (it declares ${declared.length ? declared.join(', ') : 'no platform'}), so it has no MRTD`,
-  );
+  return firstPlatformOfType(file, PLATFORM_TYPE.TDX, 'measure-no-tdx-platform', 'it has no MRTD');
 }
 
 /** Builds the record stream into a running SHA-384. */

@@ -1,7 +1,8 @@
 // Hyper-V VBS boot digest by the microsoft/igvm crate rule (MEASUREMENT.md §6): a SHA-256 chain over page and register records.
 import { IgvmError } from '../errors.js';
 import type { IgvmFile, SupportedPlatform, VbsRegister } from '../model.js';
-import { PLATFORM_TYPE, platformTypeName } from '../spec/constants.js';
+import { PLATFORM_TYPE } from '../spec/constants.js';
+import { firstPlatformOfType } from './platform.js';
 import { sha256 } from '../crypto/hash.js';
 import { PAGE_DATA_TYPE, PAGE_FLAG, PAGE_SIZE, covers, insertAreaSize, parameterAreaSizes } from './snp/igvm.js';
 
@@ -28,13 +29,7 @@ const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 
 /** The first VSM_ISOLATION platform header; IgvmError 'measure-no-vbs-platform' when the file declares none. */
 export function firstVbsPlatform(file: IgvmFile): SupportedPlatform {
-  const p = file.platforms.find((h) => h.platform_type === PLATFORM_TYPE.VSM_ISOLATION);
-  if (p !== undefined) return p;
-  const declared = file.platforms.map((h) => `${platformTypeName(h.platform_type)} (mask ${hex(h.compatibility_mask)})`);
-  throw new IgvmError(
-    'measure-no-vbs-platform',
-    `the file declares no VSM_ISOLATION platform (it declares ${declared.length ? declared.join(', ') : 'no platform'}), so it has no VBS boot digest`,
-  );
+  return firstPlatformOfType(file, PLATFORM_TYPE.VSM_ISOLATION, 'measure-no-vbs-platform', 'it has no VBS boot digest');
 }
 
 /** The chain d = SHA-256(d ‖ record), d₀ = 32 zero bytes. */

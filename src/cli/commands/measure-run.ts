@@ -112,6 +112,16 @@ function run(file: IgvmFile, vmm: SnpVmm, opts: SnpMeasureOptions, path: string)
   }
 }
 
+/** Parse FILE read into a SharedArrayBuffer (the hash workers read its pages in place); errors name the file. */
+function readIgvmShared(path: string): IgvmFile {
+  try {
+    return parseIgvm(readInputShared(path));
+  } catch (e) {
+    if (e instanceof IgvmError) e.file = path;
+    throw e;
+  }
+}
+
 /** The command's body (see measure.ts for its options). */
 export function runMeasure(ctx: CommandContext): number {
   const args = ctx.args;
@@ -130,13 +140,7 @@ export function runMeasure(ctx: CommandContext): number {
   const path = args.positionals[0]!;
   // Page hashes on worker threads; the file in a SharedArrayBuffer, so that they read its pages in place.
   installParallelNodeHash();
-  let file: IgvmFile;
-  try {
-    file = parseIgvm(readInputShared(path));
-  } catch (e) {
-    if (e instanceof IgvmError) e.file = path;
-    throw e;
-  }
+  const file = readIgvmShared(path);
   const opts: SnpMeasureOptions = { vcpus, nativeZero, trace };
   const m = run(file, vmm, opts, path);
 
@@ -206,13 +210,7 @@ function runOtherPlatform(ctx: CommandContext, platform: string): number {
     throw new UsageError(`option '--vmm' models VMMs for --platform sev-snp only; ${platform} uses the rule named in the output`);
   }
   const path = args.positionals[0]!;
-  let file: IgvmFile;
-  try {
-    file = parseIgvm(readInputShared(path));
-  } catch (e) {
-    if (e instanceof IgvmError) e.file = path;
-    throw e;
-  }
+  const file = readIgvmShared(path);
   let r: { digest: Uint8Array; mask: number };
   try {
     r = platform === 'tdx' ? measureTdx(file) : platform === 'vbs' ? measureVbs(file) : measureSevIgvmmeasure(file, platform as 'sev' | 'sev-es');
@@ -239,13 +237,7 @@ function runAll(ctx: CommandContext): number {
   }
   const path = args.positionals[0]!;
   installParallelNodeHash();
-  let file: IgvmFile;
-  try {
-    file = parseIgvm(readInputShared(path));
-  } catch (e) {
-    if (e instanceof IgvmError) e.file = path;
-    throw e;
-  }
+  const file = readIgvmShared(path);
   const vmm = (stringOption(args, 'vmm') ?? 'igvm') as SnpVmm;
   const vcpus = numberOption(args, 'vcpus') ?? 1;
   const rows: { platform: string; mask: number; model: string; digest: Uint8Array | undefined; error: string | undefined }[] = [];
