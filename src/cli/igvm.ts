@@ -12,6 +12,8 @@ import { qemuArgsCommand } from './commands/qemu-args.js';
 import { buildCommand } from './commands/build.js';
 import { runCommand } from './commands/run.js';
 import { verifyCommand } from './commands/verify.js';
+import { signCommand } from './commands/sign.js';
+import { diffCommand } from './commands/diff.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,7 +21,7 @@ export const program: ProgramSpec = {
   name: 'igvm',
   version: pkg.version,
   summary: 'inspect, validate, load (as QEMU does) and measure IGVM (Independent Guest Virtual Machine) files',
-  commands: [inspectCommand, validateCommand, loadCommand, measureCommand, qemuArgsCommand, buildCommand, runCommand, verifyCommand],
+  commands: [inspectCommand, validateCommand, loadCommand, measureCommand, qemuArgsCommand, buildCommand, runCommand, verifyCommand, signCommand, diffCommand],
 };
 
 installNodeHash();
