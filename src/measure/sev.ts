@@ -6,6 +6,7 @@ import { firstPlatformOfType } from './platform.js';
 import { sha256 } from '../crypto/hash.js';
 import { concatBytes } from '../bytes.js';
 import { PAGE_SIZE, intersects } from './snp/igvm.js';
+import type { MeasureStep } from './trace.js';
 
 export type SevPlatform = 'sev' | 'sev-es';
 
@@ -16,6 +17,13 @@ export interface SevMeasurement {
   mask: number;
   /** Number of 4096-byte pages hashed. */
   records: number;
+  /** One step per page hashed when `trace` was asked for. */
+  steps: MeasureStep[] | undefined;
+}
+
+export interface SevMeasureOptions {
+  /** Record one MeasureStep per page. */
+  trace?: boolean;
 }
 
 export interface SevLaunchMeasureOptions {
@@ -52,18 +60,29 @@ function page(data: Uint8Array): Uint8Array {
  * each PAGE_DATA with `mask & M != 0` that has data (zero-padded to 4096; flags and data type ignored; pages without
  * data contribute nothing), and every SNP VP context's VMSA page (any mask). PARAMETER_INSERT contributes nothing.
  */
-export function measureSevIgvmmeasure(file: IgvmFile, platform: SevPlatform): SevMeasurement {
+export function measureSevIgvmmeasure(file: IgvmFile, platform: SevPlatform, opts: SevMeasureOptions = {}): SevMeasurement {
   const m = firstSevPlatform(file, platform).compatibility_mask;
   const pages: Uint8Array[] = [];
-  for (const d of file.directives) {
-    if (!isActive(d)) continue; // the crate's parser drops headers with mask 0
+  const steps: MeasureStep[] | undefined = opts.trace ? [] : undefined;
+  file.directives.forEach((d, i) => {
+    if (!isActive(d)) return; // the crate's parser drops headers with mask 0
+    let p: Uint8Array | undefined;
+    let gpa: bigint;
     if (d.type === 'PAGE_DATA') {
-      if (intersects(d.compatibility_mask, m) && d.data !== undefined && d.data.length > 0) pages.push(page(d.data));
+      if (!intersects(d.compatibility_mask, m) || d.data === undefined || d.data.length === 0) return;
+      p = page(d.data);
+      gpa = d.gpa;
     } else if (d.type === 'VP_CONTEXT' && d.context.kind === 'vmsa') {
-      pages.push(page(d.context.data));
-    }
-  }
-  return { digest: sha256(concatBytes(...pages)), mask: m, records: pages.length };
+      p = page(d.context.data);
+      gpa = d.gpa;
+    } else return;
+    pages.push(p);
+    steps?.push({
+      kind: d.type === 'PAGE_DATA' ? 'PAGE' : 'VMSA', gpa, contents: sha256(p), digest: undefined, source: i,
+      detail: d.type === 'VP_CONTEXT' ? `vp ${d.vp_index}${intersects(d.compatibility_mask, m) ? '' : ' (other mask: igvmmeasure measures every VMSA)'}` : '',
+    });
+  });
+  return { digest: sha256(concatBytes(...pages)), mask: m, records: pages.length, steps };
 }
 
 /** HMAC-SHA-256 (RFC 2104) over the installed hash provider. */

@@ -2,7 +2,8 @@
 import type { IgvmFile, SupportedPlatform } from '../model.js';
 import { PLATFORM_TYPE } from '../spec/constants.js';
 import { firstPlatformOfType } from './platform.js';
-import { createSha384, type Hasher } from '../crypto/hash.js';
+import { createSha384, sha384, type Hasher } from '../crypto/hash.js';
+import type { MeasureStep } from './trace.js';
 import { PAGE_FLAG, PAGE_SIZE, covers, insertAreaSize, parameterAreaSizes } from './snp/igvm.js';
 
 export interface TdxMeasurement {
@@ -12,6 +13,13 @@ export interface TdxMeasurement {
   mask: number;
   /** Number of 128-byte MEM.PAGE.ADD plus 384-byte MR.EXTEND records hashed. */
   records: number;
+  /** One step per page (PAGE.ADD+EXTEND or PAGE.ADD) when `trace` was asked for. */
+  steps: MeasureStep[] | undefined;
+}
+
+export interface TdxMeasureOptions {
+  /** Record one MeasureStep per page. */
+  trace?: boolean;
 }
 
 const PAGE_ADD_SIZE = 128;
@@ -30,6 +38,13 @@ const EXTEND_TAG = ascii('MR.EXTEND');
 /** The first TDX platform header; IgvmError 'measure-no-tdx-platform' when the file declares none. */
 export function firstTdxPlatform(file: IgvmFile): SupportedPlatform {
   return firstPlatformOfType(file, PLATFORM_TYPE.TDX, 'measure-no-tdx-platform', 'it has no MRTD');
+}
+
+/** `data` zero-padded (or cut) to the 4096 bytes the 16 MR.EXTEND records cover. */
+function page4k(data: Uint8Array | undefined): Uint8Array {
+  const out = new Uint8Array(PAGE_SIZE);
+  if (data !== undefined) out.set(data.subarray(0, PAGE_SIZE));
+  return out;
 }
 
 /** Builds the record stream into a running SHA-384. */
@@ -74,10 +89,12 @@ class MrtdBuilder {
  * `unmeasured` → PAGE.ADD only, otherwise PAGE.ADD + 16 EXTENDs (data type and the 2 MiB flag ignored: one 4 KiB page);
  * PARAMETER_INSERT → PAGE.ADD per 4 KiB page of its area; VP contexts and other directives ignored.
  */
-export function measureTdx(file: IgvmFile): TdxMeasurement {
+export function measureTdx(file: IgvmFile, opts: TdxMeasureOptions = {}): TdxMeasurement {
   const m = firstTdxPlatform(file).compatibility_mask;
   const sizes = parameterAreaSizes(file);
   const b = new MrtdBuilder();
+  const steps: MeasureStep[] | undefined = opts.trace ? [] : undefined;
+  const NONE = new Uint8Array(0);
   const directives = file.directives;
   for (let i = 0; i < directives.length; i++) {
     const d = directives[i]!;
@@ -85,18 +102,26 @@ export function measureTdx(file: IgvmFile): TdxMeasurement {
       case 'PAGE_DATA': {
         if (!covers(d.compatibility_mask, m) || d.flags & PAGE_FLAG.SHARED) break;
         b.pageAdd(d.gpa);
-        if (!(d.flags & PAGE_FLAG.UNMEASURED)) b.extendPage(d.gpa, d.data);
+        const measured = !(d.flags & PAGE_FLAG.UNMEASURED);
+        if (measured) b.extendPage(d.gpa, d.data);
+        steps?.push({
+          kind: measured ? 'PAGE.ADD+EXTEND' : 'PAGE.ADD', gpa: d.gpa, contents: measured ? sha384(page4k(d.data)) : NONE, digest: undefined, source: i,
+          detail: measured ? (d.data === undefined || d.data.length === 0 ? 'zeros (no data)' : '') : 'unmeasured',
+        });
         break;
       }
       case 'PARAMETER_INSERT': {
         if (!covers(d.compatibility_mask, m)) break;
         const size = insertAreaSize(sizes, d.parameter_area_index, i);
-        for (let off = 0n; off < size; off += BigInt(PAGE_SIZE)) b.pageAdd(d.gpa + off);
+        for (let off = 0n; off < size; off += BigInt(PAGE_SIZE)) {
+          b.pageAdd(d.gpa + off);
+          steps?.push({ kind: 'PAGE.ADD', gpa: d.gpa + off, contents: NONE, digest: undefined, source: i, detail: `parameter area ${d.parameter_area_index}` });
+        }
         break;
       }
       default:
         break;
     }
   }
-  return { digest: b.digest(), mask: m, records: b.records };
+  return { digest: b.digest(), mask: m, records: b.records, steps };
 }

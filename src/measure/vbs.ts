@@ -4,11 +4,14 @@ import type { IgvmFile, SupportedPlatform, VbsRegister } from '../model.js';
 import { PLATFORM_TYPE } from '../spec/constants.js';
 import { firstPlatformOfType } from './platform.js';
 import { sha256 } from '../crypto/hash.js';
+import type { MeasureStep } from './trace.js';
 import { PAGE_DATA_TYPE, PAGE_FLAG, PAGE_SIZE, covers, insertAreaSize, parameterAreaSizes } from './snp/igvm.js';
 
 export interface VbsMeasureOptions {
   /** Record only the registers of VBS VP contexts for this VTL (default: every VBS context). */
   vtl?: number;
+  /** Record one MeasureStep per record, with the running digest. */
+  trace?: boolean;
 }
 
 export interface VbsMeasurementResult {
@@ -18,6 +21,8 @@ export interface VbsMeasurementResult {
   mask: number;
   /** Number of page and register records chained. */
   records: number;
+  /** One step per record when `trace` was asked for. */
+  steps: MeasureStep[] | undefined;
 }
 
 /** VBS record types and page acceptance values. */
@@ -40,8 +45,10 @@ class VbsChain {
   private readonly reg = new Uint8Array(32 + REGISTER_RECORD_SIZE);
   private readonly regView = new DataView(this.reg.buffer);
   records = 0;
+  /** Directive the next records come from (for the trace). */
+  source: number | undefined;
 
-  constructor() {
+  constructor(readonly steps: MeasureStep[] | undefined) {
     this.pageView.setUint32(32, PAGE_RECORD_SIZE, true);
     this.pageView.setUint32(36, VBS_RECORD.VP_GPA_PAGE, true);
     this.regView.setUint32(32, REGISTER_RECORD_SIZE, true);
@@ -59,6 +66,10 @@ class VbsChain {
     if (!unmeasured && data !== undefined) body.set(data.subarray(0, PAGE_SIZE));
     this.d = sha256(p);
     this.records++;
+    this.steps?.push({
+      kind: 'VP_GPA_PAGE', gpa, contents: sha256(p.subarray(32)), digest: this.d, source: this.source,
+      detail: `acceptance ${acceptance & 3}${unmeasured ? ' unmeasured' : ''}`,
+    });
   }
 
   addRegister(r: VbsRegister): void {
@@ -70,6 +81,10 @@ class VbsChain {
     b.set(r.register_value.subarray(0, 16), 64);
     this.d = sha256(b);
     this.records++;
+    this.steps?.push({
+      kind: 'VP_REGISTER', gpa: undefined, contents: sha256(b.subarray(32)), digest: this.d, source: this.source,
+      detail: `vtl ${r.vtl} register 0x${(r.register_name >>> 0).toString(16).padStart(8, '0')}`,
+    });
   }
 
   digest(): Uint8Array {
@@ -87,12 +102,13 @@ class VbsChain {
 export function measureVbs(file: IgvmFile, opts: VbsMeasureOptions = {}): VbsMeasurementResult {
   const m = firstVbsPlatform(file).compatibility_mask;
   const sizes = parameterAreaSizes(file);
-  const chain = new VbsChain();
-  const registers: VbsRegister[] = [];
+  const chain = new VbsChain(opts.trace ? [] : undefined);
+  const registers: { r: VbsRegister; source: number }[] = [];
   const step = BigInt(PAGE_SIZE);
   const directives = file.directives;
   for (let i = 0; i < directives.length; i++) {
     const d = directives[i]!;
+    chain.source = i;
     switch (d.type) {
       case 'PAGE_DATA': {
         if (!covers(d.compatibility_mask, m) || d.flags & PAGE_FLAG.SHARED) break;
@@ -120,13 +136,16 @@ export function measureVbs(file: IgvmFile, opts: VbsMeasureOptions = {}): VbsMea
       }
       case 'VP_CONTEXT': {
         if (!covers(d.compatibility_mask, m) || d.context.kind !== 'vbs') break;
-        for (const r of d.context.registers) if (opts.vtl === undefined || r.vtl === opts.vtl) registers.push(r);
+        for (const r of d.context.registers) if (opts.vtl === undefined || r.vtl === opts.vtl) registers.push({ r, source: i });
         break;
       }
       default:
         break;
     }
   }
-  for (const r of registers) chain.addRegister(r);
-  return { digest: chain.digest(), mask: m, records: chain.records };
+  for (const { r, source } of registers) {
+    chain.source = source;
+    chain.addRegister(r);
+  }
+  return { digest: chain.digest(), mask: m, records: chain.records, steps: chain.steps };
 }

@@ -146,15 +146,15 @@ test('--compare-vmms: every model side by side with the directive that makes it 
   for (const c of j.compare) assert.ok((c.digest !== null && HEX96.test(c.digest)) || c.error !== null, c.vmm);
 });
 
-test('usage errors exit 2: unknown --platform, --trace with tdx, --vcpus 0, --native-zero without igvmmeasure, unknown --vmm', () => {
+test('usage errors exit 2: unknown --platform, --compare-vmms with tdx, --vcpus 0, --native-zero without igvmmeasure, unknown --vmm', () => {
   const path = mixedFile();
   const bogus = igvm([path, '--platform', 'bogus']);
   assert.equal(bogus.status, 2, info(bogus));
   assert.match(bogus.stderr, /option '--platform' expects sev-snp, sev-es, sev, tdx or vbs, got 'bogus'/);
   assert.equal(bogus.stdout, '');
-  const tdxTrace = igvm([path, '--platform', 'tdx', '--trace']);
-  assert.equal(tdxTrace.status, 2, info(tdxTrace));
-  assert.match(tdxTrace.stderr, /'--trace' is available for --platform sev-snp only/);
+  const tdxCompare = igvm([path, '--platform', 'tdx', '--compare-vmms']);
+  assert.equal(tdxCompare.status, 2, info(tdxCompare));
+  assert.match(tdxCompare.stderr, /'--compare-vmms' is available for --platform sev-snp only/);
   const noTdx = igvm([path, '--platform', 'tdx']);
   assert.equal(noTdx.status, 1, info(noTdx));
   assert.match(noTdx.stderr, /measure-no-tdx-platform/);

@@ -94,3 +94,24 @@ test('§4.2 LAUNCH_MEASURE: HMAC(TIK, 0x04 ‖ major ‖ minor ‖ build ‖ pol
   assert.throws(() => sevLaunchMeasure(ld, { ...opts, tik: bytes(15, 1) }), (e: unknown) => e instanceof IgvmError);
   assert.throws(() => sevLaunchMeasure(ld, { ...opts, policy: 2 ** 32 }), (e: unknown) => e instanceof IgvmError);
 });
+
+test('trace: one step per page hashed (VMSA of any mask included), contents = SHA-256 of the page, in digest order', () => {
+  const b = new IgvmBuilder();
+  const m = b.platform('SEV_ES');
+  const snp = b.platform('SEV_SNP');
+  b.guestPolicy(0x30000n, snp);
+  const a = bytes(100, 7);
+  b.pageData(0x1000n, m, a);
+  b.pageData(0x2000n, m); // nothing
+  b.vmsa(0xf000n, snp, 0, { rip: 0x1234n }); // other mask: igvmmeasure hashes it anyway
+  const file = b.build();
+  const r = measureSevIgvmmeasure(file, 'sev-es', { trace: true });
+  const steps = r.steps ?? [];
+  assert.deepEqual(steps.map((s) => [s.kind, s.gpa, file.directives[s.source ?? -1]?.type]), [['PAGE', 0x1000n, 'PAGE_DATA'], ['VMSA', 0xf000n, 'VP_CONTEXT']]);
+  const ctx = file.directives.find((d) => d.type === 'VP_CONTEXT');
+  assert.ok(ctx !== undefined && ctx.type === 'VP_CONTEXT' && ctx.context.kind === 'vmsa');
+  const pages = [padded(a), padded(ctx.context.data)];
+  steps.forEach((s, i) => assert.equal(hex(s.contents), createHash('sha256').update(pages[i]!).digest('hex')));
+  assert.equal(hex(r.digest), createHash('sha256').update(Buffer.concat(pages)).digest('hex'));
+  assert.match(steps[1]?.detail ?? '', /other mask/);
+});

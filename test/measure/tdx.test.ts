@@ -101,3 +101,37 @@ test('no TDX platform → measure-no-tdx-platform', () => {
   b.pageData(0n, m);
   assert.throws(() => measureTdx(b.build()), (e: unknown) => e instanceof IgvmError && e.code === 'measure-no-tdx-platform');
 });
+
+test('trace: one step per page with its directive; the steps re-create the MRTD through the independent record stream', () => {
+  const b = new IgvmBuilder();
+  const m = b.platform('TDX');
+  const full = new Uint8Array(4096).map((_, i) => (i * 11 + 5) & 0xff);
+  b.pageData(0x1000n, m, full.subarray(0, 900));
+  b.pageData(0x2000n, m, full, { flags: UNMEASURED });
+  b.pageData(0x3000n, m, full, { flags: SHARED }); // skipped: no step
+  b.parameterArea(0, 0x2000n);
+  b.parameter('VP_COUNT_PARAMETER', 0, 0);
+  b.parameterInsert(0x10000n, m, 0);
+  b.pageData(0x5000n, m);
+  const file = b.build();
+  const r = measureTdx(file, { trace: true });
+  assert.equal(measureTdx(file).steps, undefined);
+  const steps = r.steps ?? [];
+  assert.deepEqual(steps.map((s) => [s.kind, s.gpa, file.directives[s.source ?? -1]?.type]), [
+    ['PAGE.ADD+EXTEND', 0x1000n, 'PAGE_DATA'],
+    ['PAGE.ADD', 0x2000n, 'PAGE_DATA'],
+    ['PAGE.ADD', 0x10000n, 'PARAMETER_INSERT'],
+    ['PAGE.ADD', 0x11000n, 'PARAMETER_INSERT'],
+    ['PAGE.ADD+EXTEND', 0x5000n, 'PAGE_DATA'],
+  ]);
+  const pages: Page[] = steps.map((s) => {
+    const d = file.directives[s.source ?? -1];
+    const data = d?.type === 'PAGE_DATA' ? d.data : undefined;
+    return data === undefined ? { gpa: s.gpa ?? 0n, measured: s.kind !== 'PAGE.ADD' } : { gpa: s.gpa ?? 0n, measured: s.kind !== 'PAGE.ADD', data };
+  });
+  assert.equal(oracle(pages).digest, hex(r.digest));
+  for (const [i, s] of steps.entries()) {
+    if (s.kind === 'PAGE.ADD') assert.equal(s.contents.length, 0);
+    else assert.equal(hex(s.contents), createHash('sha384').update(Buffer.concat([Buffer.from(pages[i]?.data ?? []), Buffer.alloc(4096 - (pages[i]?.data?.length ?? 0))])).digest('hex'));
+  }
+});

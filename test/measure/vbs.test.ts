@@ -122,3 +122,25 @@ test('no VSM_ISOLATION platform → measure-no-vbs-platform', () => {
   b.platform('TDX');
   assert.throws(() => measureVbs(b.build()), (e: unknown) => e instanceof IgvmError && e.code === 'measure-no-vbs-platform');
 });
+
+test('trace: every record with its directive and the running digest of the independent chain', () => {
+  const b = new IgvmBuilder();
+  const m = b.platform('VSM_ISOLATION', { highestVtl: 2 });
+  const full = new Uint8Array(4096).map((_, i) => (i * 3 + 1) & 0xff);
+  const regs = [{ register_name: HV.Rip, value: value(7) }];
+  b.vbsContext(m, 0, regs);
+  b.pageData(0x1000n, m, full);
+  b.directive({ type: 'ERROR_RANGE', gpa: 0x20000n, compatibility_mask: m, size_bytes: 0x1000 });
+  const file = b.build();
+  const r = measureVbs(file, { trace: true });
+  const steps = r.steps ?? [];
+  const recs: Rec[] = [
+    { kind: 'page', gpa: 0x1000n, acceptance: 0, unmeasured: false, data: full },
+    { kind: 'page', gpa: 0x20000n, acceptance: 3, unmeasured: true },
+    { kind: 'reg', vtl: 0, name: HV.Rip, value: value(7) },
+  ];
+  assert.deepEqual(steps.map((s) => [s.kind, s.gpa, s.source]), [['VP_GPA_PAGE', 0x1000n, 1], ['VP_GPA_PAGE', 0x20000n, 2], ['VP_REGISTER', undefined, 0]]);
+  steps.forEach((s, i) => assert.equal(hex(s.digest ?? new Uint8Array()), oracle(recs.slice(0, i + 1)), `step ${i}`));
+  assert.equal(hex(steps[2]?.digest ?? new Uint8Array()), hex(r.digest));
+  assert.match(steps[1]?.detail ?? '', /acceptance 3 unmeasured/);
+});

@@ -10,9 +10,8 @@ import { SNP_VMMS, type SnpMeasureOptions, type SnpMeasurement, type SnpVmm } fr
 import { SNP_MODEL_DESCRIPTIONS, SNP_PAGE_NAMES, compareSnpVmms, measureSnp, type SnpComparison } from '../../measure/snp/index.js';
 import { intersects } from '../../measure/snp/igvm.js';
 import { bytesToHex, toJson } from '../json.js';
-import { measureTdx } from '../../measure/tdx.js';
-import { measureVbs } from '../../measure/vbs.js';
-import { measureSevIgvmmeasure } from '../../measure/sev.js';
+import { MEASURED_PLATFORMS } from '../../measure/reference.js';
+import { naming, runAll, runFormat, runOtherPlatform } from './measure-other.js';
 
 const KVM_BASED: readonly SnpVmm[] = ['qemu', 'clh-kvm'];
 const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
@@ -113,21 +112,38 @@ function run(file: IgvmFile, vmm: SnpVmm, opts: SnpMeasureOptions, path: string)
 }
 
 /** Parse FILE read into a SharedArrayBuffer (the hash workers read its pages in place); errors name the file. */
-function readIgvmShared(path: string): IgvmFile {
-  try {
-    return parseIgvm(readInputShared(path));
-  } catch (e) {
-    if (e instanceof IgvmError) e.file = path;
-    throw e;
-  }
+function readIgvmShared(path: string): { file: IgvmFile; bytes: Uint8Array } {
+  const bytes = readInputShared(path);
+  return { file: naming(path, () => parseIgvm(bytes)), bytes };
 }
+
+const FORMATS = ['text', 'json', 'igvmgen'] as const;
 
 /** The command's body (see measure.ts for its options). */
 export function runMeasure(ctx: CommandContext): number {
   const args = ctx.args;
-  if (booleanOption(args, 'all')) return runAll(ctx);
+  const format = stringOption(args, 'format') ?? 'text';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`option '--format' expects text, json or igvmgen, got '${format}'`);
   const platform = (stringOption(args, 'platform') ?? 'sev-snp').toLowerCase();
-  if (platform !== 'sev-snp') return runOtherPlatform(ctx, platform);
+  if (!(MEASURED_PLATFORMS as readonly string[]).includes(platform)) throw new UsageError(`option '--platform' expects sev-snp, sev-es, sev, tdx or vbs, got '${platform}'`);
+  if (stringOption(args, 'svn') !== undefined && format !== 'igvmgen') throw new UsageError("option '--svn' applies to --format igvmgen only");
+  for (const o of ['mnonce', 'tik', 'api-version', 'policy']) {
+    if (stringOption(args, o) !== undefined && platform !== 'sev' && platform !== 'sev-es') throw new UsageError(`option '--${o}' applies to --platform sev and sev-es only`);
+  }
+  if (numberOption(args, 'build') !== undefined && platform !== 'sev' && platform !== 'sev-es') throw new UsageError("option '--build' applies to --platform sev and sev-es only");
+  const vcpusGiven = numberOption(args, 'vcpus') ?? 1;
+  if (!Number.isInteger(vcpusGiven) || vcpusGiven < 1 || vcpusGiven > 0x10000) throw new UsageError(`option '--vcpus' expects a whole number from 1 to 65536, got ${vcpusGiven}`);
+  const path0 = args.positionals[0]!;
+  if (format !== 'text' || booleanOption(args, 'all') || platform === 'sev-snp') installParallelNodeHash();
+  if (format !== 'text') {
+    const { file, bytes } = readIgvmShared(path0);
+    return runFormat(ctx, file, bytes, path0, format as 'json' | 'igvmgen');
+  }
+  if (booleanOption(args, 'all')) {
+    const { file, bytes } = readIgvmShared(path0);
+    return runAll(ctx, file, bytes, path0);
+  }
+  if (platform !== 'sev-snp') return runOtherPlatform(ctx, readIgvmShared(path0).file, path0, platform as 'tdx');
   const vmm = (stringOption(args, 'vmm') ?? 'igvm') as SnpVmm;
   const vcpus = numberOption(args, 'vcpus') ?? 1;
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 0x10000) throw new UsageError(`option '--vcpus' expects a whole number from 1 to 65536, got ${vcpus}`);
@@ -137,10 +153,9 @@ export function runMeasure(ctx: CommandContext): number {
   const trace = booleanOption(args, 'trace');
   const json = booleanOption(args, 'json');
 
-  const path = args.positionals[0]!;
-  // Page hashes on worker threads; the file in a SharedArrayBuffer, so that they read its pages in place.
-  installParallelNodeHash();
-  const file = readIgvmShared(path);
+  const path = path0;
+  // Page hashes on worker threads (installed above); the file in a SharedArrayBuffer, so that they read its pages in place.
+  const { file } = readIgvmShared(path);
   const opts: SnpMeasureOptions = { vcpus, nativeZero, trace };
   const m = run(file, vmm, opts, path);
 
@@ -188,84 +203,4 @@ export function runMeasure(ctx: CommandContext): number {
   if (compare && cmp) out += `\n${renderComparison(cmp, vcpus)}`;
   ctx.out(out);
   return 0;
-}
-
-const OTHER_MODELS: Record<string, string> = {
-  tdx: 'TDX MRTD, microsoft/igvm crate rule (MEASUREMENT.md §5)',
-  vbs: 'VBS boot digest, microsoft/igvm crate rule (MEASUREMENT.md §6)',
-  sev: 'SEV: coconut-svsm igvmmeasure SHA-256 (MEASUREMENT.md §4.1; the PSP reports an HMAC of it, §4.2)',
-  'sev-es': 'SEV-ES: coconut-svsm igvmmeasure SHA-256 (MEASUREMENT.md §4.1; the PSP reports an HMAC of it, §4.2)',
-};
-
-/** `--platform tdx|vbs|sev|sev-es`: one digest per the platform's rule (no VMM models or traces for these yet). */
-function runOtherPlatform(ctx: CommandContext, platform: string): number {
-  const args = ctx.args;
-  if (OTHER_MODELS[platform] === undefined) {
-    throw new UsageError(`option '--platform' expects sev-snp, sev-es, sev, tdx or vbs, got '${platform}'`);
-  }
-  for (const o of ['trace', 'compare-vmms', 'native-zero']) {
-    if (booleanOption(args, o)) throw new UsageError(`option '--${o}' is available for --platform sev-snp only in this release`);
-  }
-  if (stringOption(args, 'vmm') !== undefined && stringOption(args, 'vmm') !== 'igvm') {
-    throw new UsageError(`option '--vmm' models VMMs for --platform sev-snp only; ${platform} uses the rule named in the output`);
-  }
-  const path = args.positionals[0]!;
-  const file = readIgvmShared(path);
-  let r: { digest: Uint8Array; mask: number };
-  try {
-    r = platform === 'tdx' ? measureTdx(file) : platform === 'vbs' ? measureVbs(file) : measureSevIgvmmeasure(file, platform as 'sev' | 'sev-es');
-  } catch (e) {
-    if (e instanceof IgvmError) e.file = path;
-    throw e;
-  }
-  const model = OTHER_MODELS[platform]!;
-  if (booleanOption(args, 'json')) {
-    ctx.out(toJson({ file: path, platform, model, mask: r.mask, digest: r.digest }));
-  } else {
-    ctx.out([`file:     ${path}`, `platform: ${platform.toUpperCase()}, mask ${hex(r.mask)}`, `model:    ${model}`, `digest:   ${bytesToHex(r.digest)}`].join('\n') + '\n');
-  }
-  return 0;
-}
-
-const PLATFORM_OF_TYPE: Record<number, string> = { 1: 'vbs', 2: 'sev-snp', 3: 'tdx', 4: 'sev', 5: 'sev-es' };
-
-/** `--all`: one digest per platform the file declares (NATIVE and CCA have none here). */
-function runAll(ctx: CommandContext): number {
-  const args = ctx.args;
-  for (const o of ['trace', 'compare-vmms']) {
-    if (booleanOption(args, o)) throw new UsageError(`option '--${o}' cannot be combined with --all`);
-  }
-  const path = args.positionals[0]!;
-  installParallelNodeHash();
-  const file = readIgvmShared(path);
-  const vmm = (stringOption(args, 'vmm') ?? 'igvm') as SnpVmm;
-  const vcpus = numberOption(args, 'vcpus') ?? 1;
-  const rows: { platform: string; mask: number; model: string; digest: Uint8Array | undefined; error: string | undefined }[] = [];
-  for (const p of file.platforms) {
-    const name = PLATFORM_OF_TYPE[p.platform_type];
-    if (name === undefined) continue;
-    try {
-      if (name === 'sev-snp') {
-        const m = measureSnp(file, vmm, { vcpus, nativeZero: booleanOption(args, 'native-zero') });
-        rows.push({ platform: name, mask: m.mask, model: SNP_MODEL_DESCRIPTIONS[vmm], digest: m.digest, error: undefined });
-      } else {
-        const r = name === 'tdx' ? measureTdx(file) : name === 'vbs' ? measureVbs(file) : measureSevIgvmmeasure(file, name as 'sev' | 'sev-es');
-        rows.push({ platform: name, mask: r.mask, model: OTHER_MODELS[name]!, digest: r.digest, error: undefined });
-      }
-    } catch (e) {
-      if (!(e instanceof IgvmError)) throw e;
-      rows.push({ platform: name, mask: p.compatibility_mask, model: name === 'sev-snp' ? SNP_MODEL_DESCRIPTIONS[vmm] : OTHER_MODELS[name]!, digest: undefined, error: e.message });
-    }
-  }
-  if (booleanOption(args, 'json')) ctx.out(toJson({ file: path, platforms: rows }));
-  else {
-    const lines = [`file: ${path}`];
-    if (rows.length === 0) lines.push('no platform with a launch measurement (NATIVE only)');
-    for (const r of rows) {
-      lines.push(`  ${r.platform.padEnd(8)} mask ${hex(r.mask).padEnd(5)} ${r.digest ? bytesToHex(r.digest) : `cannot measure: ${r.error ?? ''}`}`);
-      lines.push(`           ${r.model}`);
-    }
-    ctx.out(lines.join('\n') + '\n');
-  }
-  return rows.some((r) => r.error !== undefined) ? 1 : 0;
 }
