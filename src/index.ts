@@ -86,6 +86,8 @@ export type { TdxMeasurement, TdxMeasureOptions } from './measure/tdx.js';
 export type { VbsMeasurementResult, VbsMeasureOptions } from './measure/vbs.js';
 export type { SevMeasurement, SevMeasureOptions, SevLaunchMeasureOptions } from './measure/sev.js';
 export type { MeasureStep } from './measure/trace.js';
+export { measureSevQemu } from './measure/sev-qemu.js';
+export type { SevQemuMeasurement, SevQemuOptions } from './measure/sev-qemu.js';
 export { referenceValues, REFERENCE_SCHEMA, MEASURED_PLATFORMS } from './measure/reference.js';
 export type { ReferenceValues, PlatformReference, ReferenceOptions, MeasuredPlatform } from './measure/reference.js';
 export { verifyIdBlocks, snpPublicKeyStructure } from './snp/verify.js';

@@ -9,6 +9,7 @@ import { intersects } from './snp/igvm.js';
 import { measureTdx } from './tdx.js';
 import { measureVbs } from './vbs.js';
 import { measureSevIgvmmeasure } from './sev.js';
+import { measureSevQemu } from './sev-qemu.js';
 import { verifyIdBlocks } from '../snp/verify.js';
 
 /** Version tag of the document; it changes only when a field changes meaning or is removed. */
@@ -51,7 +52,7 @@ export interface PlatformReference {
   algorithm: 'sha384' | 'sha256';
   /** The launch digest (SNP MEASUREMENT, TDX MRTD, VBS boot digest, SEV igvmmeasure LD); null when `error`. */
   digest: Uint8Array | null;
-  /** The GUEST_POLICY for the platform's mask, or null when the file has none. */
+  /** The GUEST_POLICY for the platform's mask (null when the file has none); SEV/SEV-ES under --vmm qemu: the sev-guest object's launch policy. */
   policy: bigint | null;
   /** SNP ID block fields as the attestation report shows them (null without an ID block). */
   svn: number | null;
@@ -75,7 +76,7 @@ export interface ReferenceValues {
 export interface ReferenceOptions {
   /** Platforms to report (default: every measured platform the file declares, in header order). */
   platforms?: readonly MeasuredPlatform[];
-  /** SEV-SNP model (default igvm, the crate rule). */
+  /** SEV-SNP model (default igvm, the crate rule); 'qemu' also selects the QEMU model for SEV/SEV-ES. */
   vmm?: SnpVmm;
   vcpus?: number;
   nativeZero?: boolean;
@@ -148,7 +149,15 @@ export function referenceValues(file: IgvmFile, bytes: Uint8Array, opts: Referen
     const r = empty(name, header.compatibility_mask, policyFor(file, header.compatibility_mask));
     try {
       if (name === 'sev-snp') snpReference(file, header, opts, r);
-      else {
+      else if ((name === 'sev' || name === 'sev-es') && opts.vmm === 'qemu') {
+        const vcpus = opts.vcpus ?? 1;
+        const q = measureSevQemu(file, name, { vcpus });
+        r.vmm = 'qemu';
+        r.model = `${name.toUpperCase()}: GCTX.LD under QEMU 10.2 + KVM (MEASUREMENT.md §4.2)`;
+        r.vcpus = name === 'sev-es' ? vcpus : null;
+        r.digest = q.digest;
+        r.policy = BigInt(q.launchPolicy);
+      } else {
         r.model = PLATFORM_MODELS[name];
         r.vmm = name === 'sev' || name === 'sev-es' ? 'igvmmeasure' : 'igvm';
         r.digest = name === 'tdx' ? measureTdx(file).digest : name === 'vbs' ? measureVbs(file).digest : measureSevIgvmmeasure(file, name).digest;

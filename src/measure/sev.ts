@@ -4,7 +4,7 @@ import { isActive, type IgvmFile, type SupportedPlatform } from '../model.js';
 import { PLATFORM_TYPE } from '../spec/constants.js';
 import { firstPlatformOfType } from './platform.js';
 import { sha256 } from '../crypto/hash.js';
-import { concatBytes } from '../bytes.js';
+import { joinBytes } from '../bytes.js';
 import { PAGE_SIZE, intersects } from './snp/igvm.js';
 import type { MeasureStep } from './trace.js';
 
@@ -82,7 +82,7 @@ export function measureSevIgvmmeasure(file: IgvmFile, platform: SevPlatform, opt
       detail: d.type === 'VP_CONTEXT' ? `vp ${d.vp_index}${intersects(d.compatibility_mask, m) ? '' : ' (other mask: igvmmeasure measures every VMSA)'}` : '',
     });
   });
-  return { digest: sha256(concatBytes(...pages)), mask: m, records: pages.length, steps };
+  return { digest: sha256(joinBytes(pages)), mask: m, records: pages.length, steps };
 }
 
 /** HMAC-SHA-256 (RFC 2104) over the installed hash provider. */

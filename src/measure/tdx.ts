@@ -4,7 +4,7 @@ import { PLATFORM_TYPE } from '../spec/constants.js';
 import { firstPlatformOfType } from './platform.js';
 import { createSha384, sha384, type Hasher } from '../crypto/hash.js';
 import type { MeasureStep } from './trace.js';
-import { PAGE_FLAG, PAGE_SIZE, covers, insertAreaSize, parameterAreaSizes } from './snp/igvm.js';
+import { PAGE_FLAG, PAGE_SIZE, ParameterAreaTable, checkCratePageSize, covers } from './snp/igvm.js';
 
 export interface TdxMeasurement {
   /** The 48-byte MRTD. */
@@ -85,13 +85,16 @@ class MrtdBuilder {
 }
 
 /**
- * MRTD of the file's first TDX platform (mask M): directives included when `mask & M == M`. PAGE_DATA: `shared` skipped,
- * `unmeasured` → PAGE.ADD only, otherwise PAGE.ADD + 16 EXTENDs (data type and the 2 MiB flag ignored: one 4 KiB page);
- * PARAMETER_INSERT → PAGE.ADD per 4 KiB page of its area; VP contexts and other directives ignored.
+ * MRTD of the file's first TDX platform (mask M), as igvm/src/measurement/tdx.rs computes it: directives included when
+ * `mask & M == M`. PAGE_DATA: `shared` skipped, `unmeasured` → PAGE.ADD only, otherwise PAGE.ADD + 16 EXTENDs (data
+ * type and the 2 MiB flag ignored: one 4 KiB page; more than 4096 bytes of measured data is an IgvmError
+ * 'measure-page-size', the crate's UnsupportedPageSize); PARAMETER_INSERT → PAGE.ADD per 4 KiB page of its area, the
+ * area being the one declared by the last PARAMETER_AREA before the insert (none: 'measure-parameter-area'); VP
+ * contexts and other directives ignored.
  */
 export function measureTdx(file: IgvmFile, opts: TdxMeasureOptions = {}): TdxMeasurement {
   const m = firstTdxPlatform(file).compatibility_mask;
-  const sizes = parameterAreaSizes(file);
+  const areas = new ParameterAreaTable();
   const b = new MrtdBuilder();
   const steps: MeasureStep[] | undefined = opts.trace ? [] : undefined;
   const NONE = new Uint8Array(0);
@@ -99,10 +102,14 @@ export function measureTdx(file: IgvmFile, opts: TdxMeasureOptions = {}): TdxMea
   for (let i = 0; i < directives.length; i++) {
     const d = directives[i]!;
     switch (d.type) {
+      case 'PARAMETER_AREA':
+        areas.declare(d.parameter_area_index, d.number_of_bytes, i);
+        break;
       case 'PAGE_DATA': {
         if (!covers(d.compatibility_mask, m) || d.flags & PAGE_FLAG.SHARED) break;
-        b.pageAdd(d.gpa);
         const measured = !(d.flags & PAGE_FLAG.UNMEASURED);
+        if (measured) checkCratePageSize(d.data, 'PAGE_DATA', i);
+        b.pageAdd(d.gpa);
         if (measured) b.extendPage(d.gpa, d.data);
         steps?.push({
           kind: measured ? 'PAGE.ADD+EXTEND' : 'PAGE.ADD', gpa: d.gpa, contents: measured ? sha384(page4k(d.data)) : NONE, digest: undefined, source: i,
@@ -112,7 +119,7 @@ export function measureTdx(file: IgvmFile, opts: TdxMeasureOptions = {}): TdxMea
       }
       case 'PARAMETER_INSERT': {
         if (!covers(d.compatibility_mask, m)) break;
-        const size = insertAreaSize(sizes, d.parameter_area_index, i);
+        const size = areas.sizeFor(d.parameter_area_index, i);
         for (let off = 0n; off < size; off += BigInt(PAGE_SIZE)) {
           b.pageAdd(d.gpa + off);
           steps?.push({ kind: 'PAGE.ADD', gpa: d.gpa + off, contents: NONE, digest: undefined, source: i, detail: `parameter area ${d.parameter_area_index}` });

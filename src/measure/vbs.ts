@@ -1,14 +1,15 @@
 // Hyper-V VBS boot digest by the microsoft/igvm crate rule (MEASUREMENT.md §6): a SHA-256 chain over page and register records.
 import { IgvmError } from '../errors.js';
 import type { IgvmFile, SupportedPlatform, VbsRegister } from '../model.js';
-import { PLATFORM_TYPE } from '../spec/constants.js';
+import { ARCHITECTURE, PLATFORM_TYPE } from '../spec/constants.js';
+import { VBS_ARM64_REGISTERS, VBS_X64_REGISTERS } from '../spec/vbs-context.js';
 import { firstPlatformOfType } from './platform.js';
 import { sha256 } from '../crypto/hash.js';
 import type { MeasureStep } from './trace.js';
-import { PAGE_DATA_TYPE, PAGE_FLAG, PAGE_SIZE, covers, insertAreaSize, parameterAreaSizes } from './snp/igvm.js';
+import { PAGE_DATA_TYPE, PAGE_FLAG, PAGE_SIZE, ParameterAreaTable, covers } from './snp/igvm.js';
 
 export interface VbsMeasureOptions {
-  /** Record only the registers of VBS VP contexts for this VTL (default: every VBS context). */
+  /** Record only the registers of VBS VP contexts of this VTL (default: every VBS context, as the crate does). */
   vtl?: number;
   /** Record one MeasureStep per record, with the running digest. */
   trace?: boolean;
@@ -35,6 +36,27 @@ const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 /** The first VSM_ISOLATION platform header; IgvmError 'measure-no-vbs-platform' when the file declares none. */
 export function firstVbsPlatform(file: IgvmFile): SupportedPlatform {
   return firstPlatformOfType(file, PLATFORM_TYPE.VSM_ISOLATION, 'measure-no-vbs-platform', 'it has no VBS boot digest');
+}
+
+/** x64 table registers (HvX64TableRegister: 6 pad bytes, limit u16, base u64). */
+const X64_TABLE_REGISTERS: ReadonlySet<number> = new Set([0x70000 /* Idtr */, 0x70001 /* Gdtr */]);
+/** x64 segment registers (HvX64SegmentRegister: base u64, limit u32, selector u16, attributes u16: all 16 bytes). */
+const X64_SEGMENT_REGISTERS: ReadonlySet<number> = new Set([0x60000, 0x60001, 0x60002, 0x60003, 0x60004, 0x60005, 0x60007]);
+
+/**
+ * The 16 value bytes the crate measures for a register. The crate holds VBS registers as typed values (X86Register /
+ * AArch64Register, igvm/src/registers.rs) and re-encodes them for the record, so only what the type keeps survives:
+ * table registers lose their 6 pad bytes, 64-bit registers their upper 8 bytes, segment registers keep all 16.
+ * Register names the crate does not accept (it refuses such files) are measured as they are.
+ */
+export function crateRegisterValue(architecture: number, name: number, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  const v = value.subarray(0, 16);
+  const known = architecture === ARCHITECTURE.AARCH64 ? VBS_ARM64_REGISTERS.has(name) : VBS_X64_REGISTERS.has(name);
+  if (!known || (architecture !== ARCHITECTURE.AARCH64 && X64_SEGMENT_REGISTERS.has(name))) out.set(v);
+  else if (architecture !== ARCHITECTURE.AARCH64 && X64_TABLE_REGISTERS.has(name)) out.set(v.subarray(6), 6);
+  else out.set(v.subarray(0, 8));
+  return out;
 }
 
 /** The chain d = SHA-256(d ‖ record), d₀ = 32 zero bytes. */
@@ -72,18 +94,19 @@ class VbsChain {
     });
   }
 
-  addRegister(r: VbsRegister): void {
+  /** A register record: `vtl` is the VTL of its context, `value` the 16 bytes to measure. */
+  addRegister(vtl: number, name: number, value: Uint8Array): void {
     const b = this.reg;
     b.set(this.d, 0);
     b.fill(0, 40);
-    b[52] = r.vtl & 0xff;
-    this.regView.setUint32(60, r.register_name >>> 0, true);
-    b.set(r.register_value.subarray(0, 16), 64);
+    b[52] = vtl & 0xff;
+    this.regView.setUint32(60, name >>> 0, true);
+    b.set(value.subarray(0, 16), 64);
     this.d = sha256(b);
     this.records++;
     this.steps?.push({
       kind: 'VP_REGISTER', gpa: undefined, contents: sha256(b.subarray(32)), digest: this.d, source: this.source,
-      detail: `vtl ${r.vtl} register 0x${(r.register_name >>> 0).toString(16).padStart(8, '0')}`,
+      detail: `vtl ${vtl} register 0x${(name >>> 0).toString(16).padStart(8, '0')}`,
     });
   }
 
@@ -93,39 +116,47 @@ class VbsChain {
 }
 
 /**
- * VBS boot digest of the file's first VSM_ISOLATION platform (mask M): directives included when `mask & M == M`.
- * PAGE_DATA: `shared` skipped; a data type other than NORMAL is an IgvmError 'measure-vbs-data-type' (the crate panics);
- * acceptance 0, data_unmeasured = the `unmeasured` flag. PARAMETER_INSERT: one unmeasured page per 4 KiB of its area.
- * ERROR_RANGE: ceil(size / 4096) unmeasured pages with acceptance 3. VBS VP context registers after all pages, in
- * context order (only contexts of `opts.vtl` when given).
+ * VBS boot digest of the file's first VSM_ISOLATION platform (mask M), as igvm/src/measurement/vbs.rs computes it:
+ * directives included when `mask & M == M`. PAGE_DATA: a data type other than NORMAL is an IgvmError
+ * 'measure-vbs-data-type' (the crate panics, before looking at the flags); `shared` skipped; acceptance 0,
+ * data_unmeasured = the `unmeasured` flag, the first 4096 bytes of data. PARAMETER_AREA: an index declared twice is
+ * 'measure-parameter-area-redeclared'. PARAMETER_INSERT: floor(area size / 4096) unmeasured pages of the area declared
+ * before it ('measure-parameter-area' when none). ERROR_RANGE: ceil(size / 4096) unmeasured pages with acceptance 3.
+ * VBS VP context registers after all pages, in context order, each with its context's VTL and its value as the crate
+ * re-encodes it (`crateRegisterValue`); only contexts of `opts.vtl` when given.
  */
 export function measureVbs(file: IgvmFile, opts: VbsMeasureOptions = {}): VbsMeasurementResult {
   const m = firstVbsPlatform(file).compatibility_mask;
-  const sizes = parameterAreaSizes(file);
+  const areas = new ParameterAreaTable({ rejectRedeclared: true });
   const chain = new VbsChain(opts.trace ? [] : undefined);
-  const registers: { r: VbsRegister; source: number }[] = [];
+  const registers: { vtl: number; r: VbsRegister; source: number }[] = [];
   const step = BigInt(PAGE_SIZE);
+  const arch = file.revision.architecture;
   const directives = file.directives;
   for (let i = 0; i < directives.length; i++) {
     const d = directives[i]!;
     chain.source = i;
     switch (d.type) {
       case 'PAGE_DATA': {
-        if (!covers(d.compatibility_mask, m) || d.flags & PAGE_FLAG.SHARED) break;
+        if (!covers(d.compatibility_mask, m)) break;
         if (d.data_type !== PAGE_DATA_TYPE.NORMAL) {
           throw new IgvmError(
             'measure-vbs-data-type',
-            `PAGE_DATA #${i} at ${hex(d.gpa)} has data type ${d.data_type}; the igvm crate's VBS measurement accepts only NORMAL pages (it panics)`,
+            `PAGE_DATA #${i} at ${hex(d.gpa)} has data type ${d.data_type}; the igvm crate's VBS measurement accepts only NORMAL pages (it panics, even for shared pages)`,
             { path: `directives[${i}].data_type` },
           );
         }
+        if (d.flags & PAGE_FLAG.SHARED) break;
         chain.addPage(d.gpa, VBS_ACCEPTANCE.NONE, (d.flags & PAGE_FLAG.UNMEASURED) !== 0, d.data);
         break;
       }
+      case 'PARAMETER_AREA':
+        areas.declare(d.parameter_area_index, d.number_of_bytes, i);
+        break;
       case 'PARAMETER_INSERT': {
         if (!covers(d.compatibility_mask, m)) break;
-        const size = insertAreaSize(sizes, d.parameter_area_index, i);
-        for (let off = 0n; off < size; off += step) chain.addPage(d.gpa + off, VBS_ACCEPTANCE.NONE, true, undefined);
+        const pages = areas.sizeFor(d.parameter_area_index, i) / step;
+        for (let k = 0n; k < pages; k++) chain.addPage(d.gpa + k * step, VBS_ACCEPTANCE.NONE, true, undefined);
         break;
       }
       case 'ERROR_RANGE': {
@@ -136,16 +167,18 @@ export function measureVbs(file: IgvmFile, opts: VbsMeasureOptions = {}): VbsMea
       }
       case 'VP_CONTEXT': {
         if (!covers(d.compatibility_mask, m) || d.context.kind !== 'vbs') break;
-        for (const r of d.context.registers) if (opts.vtl === undefined || r.vtl === opts.vtl) registers.push({ r, source: i });
+        const vtl = d.context.vtl;
+        if (opts.vtl !== undefined && vtl !== opts.vtl) break;
+        for (const r of d.context.registers) registers.push({ vtl, r, source: i });
         break;
       }
       default:
         break;
     }
   }
-  for (const { r, source } of registers) {
+  for (const { vtl, r, source } of registers) {
     chain.source = source;
-    chain.addRegister(r);
+    chain.addRegister(vtl, r.register_name, crateRegisterValue(arch, r.register_name, r.register_value));
   }
   return { digest: chain.digest(), mask: m, records: chain.records, steps: chain.steps };
 }

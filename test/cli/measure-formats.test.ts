@@ -13,6 +13,7 @@ import { parseIgvm } from '../../src/format/index.js';
 import { referenceValues } from '../../src/measure/reference.js';
 import { measureTdx } from '../../src/measure/tdx.js';
 import { measureSevIgvmmeasure } from '../../src/measure/sev.js';
+import { measureSevQemu } from '../../src/measure/sev-qemu.js';
 import { toJson } from '../../src/cli/json.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'igvm.js');
@@ -41,7 +42,7 @@ function multi(): { path: string; bytes: Uint8Array } {
   b.guestPolicy(0x5n, es);
   b.pages(0x100000n, new Uint8Array(5000).map((_, i) => i & 0xff), tdx | es);
   b.pageData(0x200000n, tdx, undefined, { flags: 2 });
-  b.vmsa(0xfffff000n, es, 0, { rip: 0xfff0n });
+  b.vmsa(0xfffffffff000n, es, 0, { rip: 0xfff0n, xcr0: 1n });
   const bytes = b.toBytes();
   return { path: write('multi.igvm', bytes), bytes };
 }
@@ -154,4 +155,19 @@ test('usage errors exit 2 with one line and no output', () => {
     assert.match(r.stderr, re, args.join(' '));
     assert.equal(r.stdout, '', args.join(' '));
   }
+});
+
+test('--platform sev-es --vmm qemu: the LD QEMU + KVM produce, the HMAC with the sev-guest policy; other models refused', () => {
+  const { path, bytes } = multi();
+  const m = measureSevQemu(parseIgvm(bytes), 'sev-es', { vcpus: 2 });
+  const mnonce = 'ff'.repeat(16);
+  const tik = '11'.repeat(16);
+  const r = igvm([path, '--platform', 'sev-es', '--vmm', 'qemu', '--vcpus', '2', '--mnonce', mnonce, '--tik', tik, '--api-version', '1.51', '--build', '3']);
+  assert.equal(r.status, 0, info(r));
+  assert.match(r.stdout, new RegExp(`digest:   ${Buffer.from(m.digest).toString('hex')}\\n`));
+  const msg = Buffer.concat([Buffer.from([4, 1, 51, 3, 5, 0, 0, 0]), Buffer.from(m.digest), Buffer.from(mnonce, 'hex')]);
+  assert.match(r.stdout, new RegExp(`measure:  ${createHmac('sha256', Buffer.from(tik, 'hex')).update(msg).digest('hex')}  `));
+  const bad = igvm([path, '--platform', 'sev-es', '--vmm', 'clh-kvm']);
+  assert.equal(bad.status, 2, info(bad));
+  assert.match(bad.stderr, /'--vmm' for --platform sev-es expects igvmmeasure \(the default\) or qemu/);
 });

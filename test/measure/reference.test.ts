@@ -12,6 +12,7 @@ import { parseIgvm } from '../../src/format/index.js';
 import { REFERENCE_SCHEMA, referenceValues } from '../../src/measure/reference.js';
 import { measureTdx } from '../../src/measure/tdx.js';
 import { measureSevIgvmmeasure } from '../../src/measure/sev.js';
+import { measureSevQemu } from '../../src/measure/sev-qemu.js';
 import { measureSnp } from '../../src/measure/snp/index.js';
 
 const hex = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString('hex'));
@@ -78,4 +79,21 @@ test('multi-platform file: one entry per declared measured platform in header or
   assert.equal(q.platforms[0]?.vcpus, 2);
   // asking for an undeclared platform is the platform's own error
   assert.throws(() => referenceValues(file, bytes, { platforms: ['vbs'] }), (x: unknown) => x instanceof IgvmError && x.code === 'measure-no-vbs-platform');
+});
+
+test('vmm qemu: SEV-ES reference values are the QEMU + KVM LD with the sev-guest launch policy', () => {
+  const b = new IgvmBuilder();
+  const es = b.platform('SEV_ES');
+  b.guestPolicy(0x7n, es);
+  b.pageData(0x100000n, es, Uint8Array.of(4, 5, 6));
+  b.vmsa(0xfffffffff000n, es, 0, { rip: 0xfff0n, xcr0: 1n });
+  const bytes = b.toBytes();
+  const file = parseIgvm(bytes);
+  const q = referenceValues(file, bytes, { vmm: 'qemu', vcpus: 2 }).platforms[0];
+  assert.equal(hex(q?.digest ?? null), hex(measureSevQemu(file, 'sev-es', { vcpus: 2 }).digest));
+  assert.equal(q?.policy, 0x5n); // QEMU's sev-guest default for SEV-ES, not the file's 0x7
+  assert.equal(q?.vcpus, 2);
+  const i = referenceValues(file, bytes).platforms[0];
+  assert.equal(i?.vmm, 'igvmmeasure');
+  assert.equal(i?.policy, 0x7n);
 });

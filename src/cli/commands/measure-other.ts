@@ -8,6 +8,7 @@ import { bigintToHex, bytesToHex, toJson } from '../json.js';
 import { measureTdx } from '../../measure/tdx.js';
 import { measureVbs } from '../../measure/vbs.js';
 import { measureSevIgvmmeasure, sevLaunchMeasure, type SevPlatform } from '../../measure/sev.js';
+import { measureSevQemu } from '../../measure/sev-qemu.js';
 import type { MeasureStep } from '../../measure/trace.js';
 import { MEASURED_PLATFORMS, PLATFORM_MODELS, referenceValues, type MeasuredPlatform } from '../../measure/reference.js';
 import { measurementJson } from '../../igvmgen/measurement-file.js';
@@ -51,7 +52,7 @@ function parseHexBytes(option: string, text: string, size: number): Uint8Array {
 }
 
 /** The LAUNCH_MEASURE inputs when --mnonce/--tik are given, else undefined (SEV/SEV-ES only). */
-function launchMeasureInputs(ctx: CommandContext, file: IgvmFile, mask: number): Parameters<typeof sevLaunchMeasure>[1] | undefined {
+function launchMeasureInputs(ctx: CommandContext, file: IgvmFile, mask: number, qemuPolicy: number | undefined): Parameters<typeof sevLaunchMeasure>[1] | undefined {
   const args = ctx.args;
   const mnonce = stringOption(args, 'mnonce');
   const tik = stringOption(args, 'tik');
@@ -63,11 +64,10 @@ function launchMeasureInputs(ctx: CommandContext, file: IgvmFile, mask: number):
   if (m === null || Number(m[1]) > 255 || Number(m[2]) > 255) throw new UsageError("option '--api-version' expects the firmware's API version as MAJOR.MINOR (e.g. 1.55), required with --mnonce");
   if (build === undefined || !Number.isInteger(build) || build < 0 || build > 255) throw new UsageError("option '--build' expects the firmware build number from 0 to 255, required with --mnonce");
   let policy: number;
-  const given = stringOption(args, 'policy');
-  if (given !== undefined) {
-    if (!/^(0x)?[0-9a-fA-F]{1,8}$/.test(given)) throw new UsageError(`option '--policy' expects the SEV guest policy as up to 8 hex digits, got '${given}'`);
-    policy = parseInt(given.replace(/^0x/, ''), 16);
-  } else {
+  const given = policyOption(ctx);
+  if (given !== undefined) policy = given;
+  else if (qemuPolicy !== undefined) policy = qemuPolicy;
+  else {
     const h = file.initializations.find((x) => x.type === 'GUEST_POLICY' && intersects(x.compatibility_mask, mask));
     if (h === undefined || h.type !== 'GUEST_POLICY') throw new UsageError("the file has no GUEST_POLICY for this platform: give the policy QEMU's sev-guest object uses with '--policy HEX'");
     if (h.policy > 0xffffffffn) throw new UsageError(`the file's GUEST_POLICY ${bigintToHex(h.policy)} does not fit the 32-bit SEV policy: give '--policy HEX'`);
@@ -76,34 +76,55 @@ function launchMeasureInputs(ctx: CommandContext, file: IgvmFile, mask: number):
   return { apiMajor: Number(m[1]), apiMinor: Number(m[2]), build, policy, mnonce: parseHexBytes('mnonce', mnonce, 16), tik: parseHexBytes('tik', tik, 16) };
 }
 
+/** --policy HEX as a 32-bit SEV policy, or undefined. */
+function policyOption(ctx: CommandContext): number | undefined {
+  const given = stringOption(ctx.args, 'policy');
+  if (given === undefined) return undefined;
+  if (!/^(0x)?[0-9a-fA-F]{1,8}$/.test(given)) throw new UsageError(`option '--policy' expects the SEV guest policy as up to 8 hex digits, got '${given}'`);
+  return parseInt(given.replace(/^0x/, ''), 16);
+}
+
 /** `--platform tdx|vbs|sev|sev-es`: one digest per the platform's rule, with --trace and (SEV) the LAUNCH_MEASURE HMAC. */
 export function runOtherPlatform(ctx: CommandContext, file: IgvmFile, path: string, platform: Exclude<MeasuredPlatform, 'sev-snp'>): number {
   const args = ctx.args;
   for (const o of ['compare-vmms', 'native-zero']) {
     if (booleanOption(args, o)) throw new UsageError(`option '--${o}' is available for --platform sev-snp only`);
   }
-  const vmm = stringOption(args, 'vmm');
-  if (vmm !== undefined && vmm !== 'igvm') throw new UsageError(`option '--vmm' models VMMs for --platform sev-snp only; ${platform} uses the rule named in the output`);
+  const vmm = stringOption(args, 'vmm') ?? 'igvm';
   const isSev = platform === 'sev' || platform === 'sev-es';
+  const qemu = isSev && vmm === 'qemu';
+  if (isSev ? !['igvm', 'igvmmeasure', 'qemu'].includes(vmm) : vmm !== 'igvm') {
+    throw new UsageError(isSev
+      ? `option '--vmm' for --platform ${platform} expects igvmmeasure (the default) or qemu, got '${vmm}'`
+      : `option '--vmm' models VMMs for --platform sev-snp, sev-es and sev only; ${platform} uses the rule named in the output`);
+  }
   if (!isSev) for (const o of ['mnonce', 'tik']) if (stringOption(args, o) !== undefined) throw new UsageError(`option '--${o}' applies to --platform sev and sev-es only`);
   const trace = booleanOption(args, 'trace');
-  const r = naming(path, () =>
-    platform === 'tdx' ? measureTdx(file, { trace }) : platform === 'vbs' ? measureVbs(file, { trace }) : measureSevIgvmmeasure(file, platform as SevPlatform, { trace }));
-  const launch = isSev ? launchMeasureInputs(ctx, file, r.mask) : undefined;
+  const vcpus = numberOption(args, 'vcpus') ?? 1;
+  const objectPolicy = qemu ? policyOption(ctx) : undefined;
+  const r: { digest: Uint8Array; mask: number; records: number; steps: MeasureStep[] | undefined; notes?: string[]; launchPolicy?: number } = naming(path, () =>
+    platform === 'tdx' ? measureTdx(file, { trace })
+      : platform === 'vbs' ? measureVbs(file, { trace })
+        : qemu ? measureSevQemu(file, platform as SevPlatform, { trace, vcpus, ...(objectPolicy !== undefined ? { policy: objectPolicy } : {}) })
+          : measureSevIgvmmeasure(file, platform as SevPlatform, { trace }));
+  const launch = isSev ? launchMeasureInputs(ctx, file, r.mask, r.launchPolicy) : undefined;
   const measure = launch ? sevLaunchMeasure(r.digest, launch) : undefined;
-  const model = PLATFORM_MODELS[platform];
+  const model = qemu ? `${platform.toUpperCase()}: GCTX.LD under QEMU 10.2 + KVM, ${vcpus} vCPU${vcpus === 1 ? '' : 's'} (MEASUREMENT.md §4.2)` : PLATFORM_MODELS[platform];
   if (booleanOption(args, 'json')) {
     ctx.out(toJson({
-      file: path, platform, model, mask: r.mask, digest: r.digest, records: r.records,
+      file: path, platform, vmm: isSev ? (qemu ? 'qemu' : 'igvmmeasure') : 'igvm', model, mask: r.mask, digest: r.digest, records: r.records,
+      ...(r.launchPolicy !== undefined ? { launch_policy: r.launchPolicy } : {}), ...(r.notes ? { notes: r.notes } : {}),
       ...(launch && measure ? { launch_measure: { measure, mnonce: launch.mnonce, api_major: launch.apiMajor, api_minor: launch.apiMinor, build: launch.build, policy: launch.policy } } : {}),
       ...(trace ? { steps: r.steps ?? [] } : {}),
     }));
     return 0;
   }
   const lines = [`file:     ${path}`, `platform: ${platform.toUpperCase()}, mask ${hex(r.mask)}`, `model:    ${model}`, `digest:   ${bytesToHex(r.digest)}`];
+  if (r.launchPolicy !== undefined) lines.push(`policy:   ${hex(r.launchPolicy)} (the sev-guest object's; QEMU does not use the file's GUEST_POLICY)`);
+  for (const n of r.notes ?? []) lines.push(`note:     ${n}`);
   if (measure && launch) {
     lines.push(`measure:  ${bytesToHex(measure)}  (LAUNCH_MEASURE HMAC-SHA-256 with TIK over API ${launch.apiMajor}.${launch.apiMinor} build ${launch.build}, policy ${hex(launch.policy)}, this LD and MNONCE)`);
-    lines.push('note:     equals the PSP report only when the LD above is what the VMM measured (MEASUREMENT.md §4.2: QEMU also hashes pages without data and KVM-built VMSAs)');
+    if (!qemu) lines.push('note:     equals the PSP report only when the LD above is what the VMM measured (MEASUREMENT.md §4.2); --vmm qemu gives the LD QEMU + KVM produce');
   }
   let out = lines.join('\n') + '\n';
   if (trace) out += `\n${platform.toUpperCase()} steps (${r.steps?.length ?? 0}):\n${renderSteps(file, r.steps ?? [])}`;

@@ -19,7 +19,7 @@ export const measureCommand: CommandSpec = {
   positionals: [{ name: 'FILE', description: 'IGVM file (- for standard input)' }],
   options: [
     { name: 'platform', type: 'string', default: 'sev-snp', valueName: 'PLATFORM', description: 'platform to measure: sev-snp (every --vmm model), sev-es, sev (igvmmeasure SHA-256), tdx (MRTD), vbs (boot digest)' },
-    { name: 'vmm', type: 'choice', choices: SNP_VMMS, default: 'igvm', valueName: 'MODEL', description: 'tool or VMM whose measurement to reproduce' },
+    { name: 'vmm', type: 'choice', choices: SNP_VMMS, default: 'igvm', valueName: 'MODEL', description: 'tool or VMM whose measurement to reproduce (sev-snp: every model; sev, sev-es: igvmmeasure or qemu)' },
     { name: 'vcpus', type: 'number', default: 1, description: 'vCPU count: KVM-based models measure one VMSA per vCPU' },
     { name: 'native-zero', type: 'boolean', description: "igvmmeasure's --native-zero: pages without data as ZERO pages" },
     { name: 'json', type: 'boolean', description: 'print {file, platform, vmm, mask, digest, notes, id_blocks, steps?, compare?} as JSON' },

@@ -89,7 +89,67 @@ export function result(vmm: SnpVmm, mask: number, ld: SnpLaunchDigest, notes: st
   return { vmm, digest: ld.digest(), mask, steps: ld.steps, notes };
 }
 
-/** microsoft/igvm crate (HEAD) rule, MEASUREMENT.md §1.4. */
+/**
+ * The parameter-area table the crate's measurement code keeps (igvm/src/measurement/{snp,tdx,vbs}.rs): filled as
+ * PARAMETER_AREA directives are visited in file order (they have no compatibility mask, so every one counts) and read
+ * by the PARAMETER_INSERTs that come after them. An area declared again replaces the size for later inserts (SEV-SNP,
+ * TDX) or is an error (VBS, `rejectRedeclared`).
+ */
+export class ParameterAreaTable {
+  private readonly sizes = new Map<number, bigint>();
+
+  constructor(private readonly opts: { rejectRedeclared?: boolean } = {}) {}
+
+  declare(areaIndex: number, numberOfBytes: bigint, index: number): void {
+    if (this.opts.rejectRedeclared === true && this.sizes.has(areaIndex)) {
+      throw new IgvmError('measure-parameter-area-redeclared', `PARAMETER_AREA #${index} declares parameter area ${areaIndex} again; the igvm crate's VBS measurement rejects this (InvalidParameterAreaIndex(${areaIndex}))`, {
+        path: `directives[${index}].parameter_area_index`,
+        crate: 'InvalidParameterAreaIndex',
+      });
+    }
+    this.sizes.set(areaIndex, numberOfBytes);
+  }
+
+  /** number_of_bytes of the area a PARAMETER_INSERT names; IgvmError when no PARAMETER_AREA before it declares it. */
+  sizeFor(areaIndex: number, index: number): bigint {
+    const size = this.sizes.get(areaIndex);
+    if (size === undefined) {
+      throw new IgvmError('measure-parameter-area', `PARAMETER_INSERT #${index} names parameter area ${areaIndex}, which no PARAMETER_AREA before it declares (InvalidParameterAreaIndex(${areaIndex}))`, {
+        path: `directives[${index}].parameter_area_index`,
+        crate: 'InvalidParameterAreaIndex',
+      });
+    }
+    return size;
+  }
+}
+
+/** The crate refuses measured page data (or a VMSA) longer than one 4 KiB page: MeasurementError::UnsupportedPageSize. */
+export function checkCratePageSize(data: Uint8Array | undefined, what: string, index: number): void {
+  if (data !== undefined && data.length > PAGE_SIZE) {
+    throw new IgvmError('measure-page-size', `${what} #${index} has ${data.length} bytes of data; the igvm crate measures at most 4096 bytes per page (UnsupportedPageSize(${data.length}))`, {
+      path: `directives[${index}].data`,
+      crate: 'UnsupportedPageSize',
+    });
+  }
+}
+
+/**
+ * The crate's SNP page type: SECRETS → 5 and CPUID_DATA / CPUID_XF → 6 whatever the flags; any other data type
+ * (NORMAL, and values the file format rejects but an in-memory model can hold) → 4 with `unmeasured`, else 1.
+ */
+function crateSnpPageType(d: PageData): SnpPageType {
+  switch (d.data_type) {
+    case PAGE_DATA_TYPE.SECRETS:
+      return SNP_PAGE.SECRETS;
+    case PAGE_DATA_TYPE.CPUID_DATA:
+    case PAGE_DATA_TYPE.CPUID_XF:
+      return SNP_PAGE.CPUID;
+    default:
+      return d.flags & PAGE_FLAG.UNMEASURED ? SNP_PAGE.UNMEASURED : SNP_PAGE.NORMAL;
+  }
+}
+
+/** microsoft/igvm crate (HEAD) rule, MEASUREMENT.md §1.4 (igvm/src/measurement/snp.rs). */
 export const measureSnpIgvm: SnpMeasureFn = (file, opts = {}) => {
   const platform = firstSnpPlatform(file, 'igvm');
   const m = platform.compatibility_mask;
@@ -101,7 +161,7 @@ export const measureSnpIgvm: SnpMeasureFn = (file, opts = {}) => {
     );
   }
   const ld = new SnpLaunchDigest({ trace: opts.trace === true });
-  const sizes = parameterAreaSizes(file);
+  const areas = new ParameterAreaTable();
   let shared = 0;
   let large = 0;
   let otherContexts = 0;
@@ -109,6 +169,9 @@ export const measureSnpIgvm: SnpMeasureFn = (file, opts = {}) => {
   for (let i = 0; i < directives.length; i++) {
     const d = directives[i]!;
     switch (d.type) {
+      case 'PARAMETER_AREA':
+        areas.declare(d.parameter_area_index, d.number_of_bytes, i);
+        break;
       case 'PAGE_DATA': {
         if (!covers(d.compatibility_mask, m)) break;
         if (d.flags & PAGE_FLAG.SHARED) {
@@ -116,20 +179,25 @@ export const measureSnpIgvm: SnpMeasureFn = (file, opts = {}) => {
           break;
         }
         if (d.flags & PAGE_FLAG.LARGE_2MB) large++;
-        const type = pageDataType(d, i);
-        ld.addPage(d.gpa, type, type === SNP_PAGE.NORMAL ? d.data : undefined, i);
+        const type = crateSnpPageType(d);
+        if (type === SNP_PAGE.NORMAL) {
+          checkCratePageSize(d.data, 'PAGE_DATA', i);
+          ld.addPage(d.gpa, type, d.data, i);
+        } else ld.addPage(d.gpa, type, undefined, i);
         break;
       }
       case 'PARAMETER_INSERT': {
         if (!covers(d.compatibility_mask, m)) break;
-        const size = insertAreaSize(sizes, d.parameter_area_index, i);
+        const size = areas.sizeFor(d.parameter_area_index, i);
         for (let off = 0n; off < size; off += BigInt(PAGE_SIZE)) ld.addPage(d.gpa + off, SNP_PAGE.UNMEASURED, undefined, i);
         break;
       }
       case 'VP_CONTEXT': {
         if (!covers(d.compatibility_mask, m)) break;
-        if (d.context.kind === 'vmsa') ld.addPage(d.gpa, SNP_PAGE.VMSA, d.context.data, i);
-        else otherContexts++;
+        if (d.context.kind === 'vmsa') {
+          checkCratePageSize(d.context.data, 'VP_CONTEXT', i);
+          ld.addPage(d.gpa, SNP_PAGE.VMSA, d.context.data, i);
+        } else otherContexts++;
         break;
       }
       default:
