@@ -296,3 +296,19 @@ export function parsePem(text: string, code: string, file?: string): PemBlock[] 
   if (blocks.length === 0) throw new IgvmError(code, `expected a PEM block ("-----BEGIN ...-----"), found none`, details);
   return blocks;
 }
+
+// ---- ECDSA signatures ----
+
+/**
+ * ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 3279 §2.2.3, RFC 5480 §2.2): the big-endian magnitudes of
+ * r and s (leading zero octets removed). Errors are IgvmErrors with the context's code and a field path.
+ */
+export function parseEcdsaSigValue(der: Uint8Array, ctx: DerContext): { r: Uint8Array; s: Uint8Array } {
+  const P = 'ECDSA-Sig-Value';
+  const rd = new DerReader(der, ctx);
+  const kids = rd.children(rd.root(DER_SEQUENCE, P), P);
+  const r = rd.unsignedInteger(kids[0], `${P}.r`);
+  const s = rd.unsignedInteger(kids[1], `${P}.s`);
+  if (kids.length > 2) rd.fail(`${P}[2]`, kids[2]!.offset, 'unexpected element after s');
+  return { r, s };
+}
