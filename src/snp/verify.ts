@@ -6,6 +6,7 @@ import { idSignatureFromHeader, verifyIdBlockSignature } from './id-block.js';
 import { measureSnp } from '../measure/snp/index.js';
 import type { SnpVmm } from '../measure/snp/types.js';
 import { IgvmError } from '../errors.js';
+import { verifyAuthorSignature } from './id-signature.js';
 
 /** The 1028-byte SEV-SNP public key structure: curve u32 ‖ qx (72) ‖ qy (72), zero-padded (the IGVM form's reserved u32 dropped). */
 export function snpPublicKeyStructure(publicKey152: Uint8Array): Uint8Array {
@@ -26,6 +27,8 @@ export interface IdBlockVerification {
   idKeyDigest: Uint8Array;
   /** AUTHOR_KEY_DIGEST when an author key is enabled. */
   authorKeyDigest: Uint8Array | undefined;
+  /** Whether the author key's signature over the 1028-byte ID key structure verifies; undefined without an author key. */
+  authorSignatureValid: boolean | undefined;
   /** The model's launch digest and whether ld equals it. */
   vmm: SnpVmm;
   digest: Uint8Array | undefined;
@@ -72,10 +75,14 @@ export function verifyIdBlocks(file: IgvmFile, opts: { vmm?: SnpVmm; vcpus?: num
     if ('error' in measured) problems.push(`the ${vmm} model cannot measure the file: ${measured.error}`);
     else if (!ldMatches) problems.push(`ld differs from the ${vmm} launch digest`);
     const authorEnabled = h.author_key_enabled !== 0;
+    const authorSignatureValid = authorEnabled ? verifyAuthorSignature(h) : undefined;
+    if (authorEnabled && h.author_key_algorithm !== 1) problems.push(`AuthorKeyAlgorithm is ${h.author_key_algorithm}; the firmware accepts 1 (ECDSA P-384 with SHA-384) when an author key is enabled`);
+    if (authorSignatureValid === false) problems.push('the author key signature does not verify over the ID key structure');
     out.push({
       directive: i, mask: h.compatibility_mask, policy: policyValue, signatureValid,
       idKeyDigest: sha384(snpPublicKeyStructure(h.id_public_key)),
       authorKeyDigest: authorEnabled ? sha384(snpPublicKeyStructure(h.author_public_key)) : undefined,
+      authorSignatureValid,
       vmm, digest, ldMatches, problems,
     });
   });

@@ -15,6 +15,7 @@ import { parseEcPrivateKey, parseEcPublicKey, type EcPublicKey } from '../../src
 import { measureSnp } from '../../src/measure/snp/index.js';
 import type { IgvmFile, SnpIdBlock } from '../../src/model.js';
 import { IgvmError } from '../../src/errors.js';
+import { verifyIdBlocks } from '../../src/snp/verify.js';
 import {
   idBlockToSign, idKeyStructure, parseEcdsaSignature, parseIdBlockMessage, prepareIdBlock, signIgvm, verifyAuthorSignature,
 } from '../../src/snp/sign.js';
@@ -280,4 +281,22 @@ test('without deterministic the nonce is random: two signatures differ, both ver
   assert.notDeepEqual(ha.id_key_signature, hb.id_key_signature);
   assert.deepEqual(ha.id_public_key, hb.id_public_key);
   for (const h of [ha, hb]) assert.ok(nodeVerifies(a.message, h.id_key_signature, h.id_public_key));
+});
+
+test('igvm verify (verifyIdBlocks) checks the author signature: valid when signed, a changed byte is a problem', () => {
+  const v = VECS[0]!;
+  const author = p384();
+  const signed = signIgvm(v.bytes, { id: { key: KEY, deterministic: true }, author: { key: parseEcPrivateKey(author.privPem), deterministic: true } });
+  const [ok] = verifyIdBlocks(parseIgvm(signed.bytes));
+  assert.equal(ok?.authorSignatureValid, true);
+  assert.deepEqual(ok?.problems, []);
+  const { file, h } = idBlockOf(signed.bytes);
+  h.author_key_signature = h.author_key_signature.slice();
+  h.author_key_signature[5] = (h.author_key_signature[5] ?? 0) ^ 1;
+  const [bad] = verifyIdBlocks(file);
+  assert.equal(bad?.authorSignatureValid, false);
+  assert.ok(bad?.problems.some((p) => /author key signature does not verify/.test(p)), bad?.problems.join('; '));
+  assert.equal(bad?.signatureValid, true); // the ID signature itself is untouched
+  const [none] = verifyIdBlocks(parseIgvm(v.bytes));
+  assert.equal(none?.authorSignatureValid, undefined);
 });

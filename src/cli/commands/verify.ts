@@ -9,7 +9,7 @@ export const verifyCommand: CommandSpec = {
   description:
     'For every SNP_ID_BLOCK: verifies the ECDSA P-384/SHA-384 ID key signature over the 96-byte ID block (with the GUEST_POLICY of its mask), ' +
     'compares ld with the launch digest of the chosen model (default igvm, the crate rule), checks the algorithm, curve and version fields, ' +
-    'and prints ID_KEY_DIGEST (and AUTHOR_KEY_DIGEST) as the attestation report will show them. Exit 0 when every block is usable, 1 otherwise (also when there is none).',
+    'checks the author key signature over the ID key when an author key is enabled, and prints ID_KEY_DIGEST (and AUTHOR_KEY_DIGEST) as the attestation report will show them. Exit 0 when every block is usable, 1 otherwise (also when there is none).',
   positionals: [{ name: 'FILE', description: 'IGVM file' }],
   options: [
     { name: 'vmm', type: 'choice', choices: SNP_VMMS, default: 'igvm', valueName: 'MODEL', description: 'model whose launch digest ld must equal' },
@@ -44,7 +44,7 @@ export const verifyCommand: CommandSpec = {
         lines.push(`  signature       ${r.signatureValid ? 'valid' : 'INVALID'} (policy ${r.policy === undefined ? 'none' : `0x${r.policy.toString(16)}`})`);
         lines.push(`  ld              ${r.ldMatches ? 'matches' : 'differs from'} the ${r.vmm} launch digest${r.digest ? ` ${bytesToHex(r.digest)}` : ''}`);
         lines.push(`  id key digest   ${bytesToHex(r.idKeyDigest)}`);
-        if (r.authorKeyDigest) lines.push(`  author key dig. ${bytesToHex(r.authorKeyDigest)}`);
+        if (r.authorKeyDigest) lines.push(`  author key dig. ${bytesToHex(r.authorKeyDigest)} (signature over the ID key ${r.authorSignatureValid ? 'valid' : 'INVALID'})`);
         for (const p of r.problems) lines.push(`  problem: ${p}`);
       }
       ctx.out(lines.join('\n') + '\n');
