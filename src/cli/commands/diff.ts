@@ -1,16 +1,33 @@
-// `igvm diff`: placeholder, being implemented (issue 6).
+// `igvm diff A B [--json]`: structural diff of two IGVM files for reproducible builds (FORMAT.md §2–§8, MEASUREMENT.md).
 import type { CommandSpec } from '../framework.js';
 
 export const diffCommand: CommandSpec = {
   name: 'diff',
-  summary: 'not implemented yet',
-  usage: 'FILE',
-  description: 'Not implemented yet.',
-  positionals: [{ name: 'FILE', description: 'IGVM file' }],
-  options: [],
-  examples: [],
+  summary: 'structural diff of two files: headers, platforms, directives (pages as GPA ranges), VP registers, measurements',
+  usage: 'A B [--json] [--limit N] [--no-measure]',
+  description:
+    'Parses both files as the microsoft/igvm crate does and compares their models, not their bytes: the fixed header, platforms, guest policies (decoded bits) and other ' +
+    'initialization headers, then the directive lists aligned on a key that ignores data (type + GPA + mask, area index, VP index), so an added or changed header does not shift the rest. ' +
+    'Runs of consecutive added, removed or changed PAGE_DATA are merged into GPA ranges, with the first differing byte of each changed page; VP contexts are compared register by register. ' +
+    'For each platform with a measurement model (SEV-SNP crate rule, TDX, VBS, SEV-ES/SEV igvmmeasure) the digests of A and B are shown and, when they differ, the first step where the traces diverge with the directive behind it. ' +
+    'Exit 0 when the files are structurally equal (also when their bytes differ, e.g. another data layout: the report says so), 1 when they differ, 2 on a usage error, 3 when a file cannot be read or is not a valid IGVM file.',
+  positionals: [
+    { name: 'A', description: 'first IGVM file (- for standard input)' },
+    { name: 'B', description: 'second IGVM file' },
+  ],
+  options: [
+    { name: 'json', type: 'boolean', description: 'print the diff as JSON (the library IgvmDiff object)' },
+    { name: 'limit', type: 'number', default: 8, valueName: 'N', description: 'changed pages listed per PAGE_DATA range' },
+    { name: 'measure', type: 'boolean', default: true, description: 'compare the launch measurements (--no-measure skips them)' },
+  ],
+  examples: [
+    { command: 'igvm diff old.igvm new.igvm', description: 'what changed, and where the SEV-SNP launch digest starts to differ' },
+    { command: 'igvm diff a.igvm b.igvm --json | jq .summary', description: 'the one-line summary' },
+  ],
+  // An invalid file means the files cannot be compared: 3, so that 1 always means "they differ".
+  mapError: () => 3,
   async run(ctx) {
-    ctx.err('igvm diff: not implemented yet\n');
-    return 3;
+    const { runDiff } = await import('./diff-run.js');
+    return runDiff(ctx);
   },
 };

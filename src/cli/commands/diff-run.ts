@@ -1,0 +1,35 @@
+// `igvm diff` implementation, loaded when the command runs (FORMAT.md §2–§8, MEASUREMENT.md).
+import { UsageError, booleanOption, numberOption, type CommandContext } from '../framework.js';
+import { readInputShared } from '../../io/files.js';
+import { installParallelNodeHash } from '../../io/parallel-hash.js';
+import { parseIgvm } from '../../format/index.js';
+import { IgvmError } from '../../errors.js';
+import type { IgvmFile } from '../../model.js';
+import { diffIgvm } from '../../diff/index.js';
+import { renderDiff } from '../../diff/render.js';
+import { toJson } from '../json.js';
+
+function read(path: string): IgvmFile {
+  try {
+    return parseIgvm(readInputShared(path));
+  } catch (e) {
+    if (e instanceof IgvmError) e.file = path;
+    throw e;
+  }
+}
+
+/** The command's body (see diff.ts for its options). */
+export function runDiff(ctx: CommandContext): number {
+  const [pathA, pathB] = ctx.args.positionals;
+  if (pathA === undefined || pathB === undefined) throw new UsageError('expected two files: A B');
+  if (pathA === '-' && pathB === '-') throw new UsageError('only one of A and B can be standard input');
+  const limit = numberOption(ctx.args, 'limit') ?? 8;
+  if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit ${limit}: expected a whole number ≥ 0`);
+  const measure = booleanOption(ctx.args, 'measure');
+  if (measure) installParallelNodeHash();
+  const a = read(pathA);
+  const b = read(pathB);
+  const diff = diffIgvm(a, b, { limit, measure });
+  ctx.out(booleanOption(ctx.args, 'json') ? toJson(diff) : renderDiff(diff, pathA, pathB) + '\n');
+  return diff.equal ? 0 : 1;
+}
