@@ -92,3 +92,8 @@ export { referenceValues, REFERENCE_SCHEMA, MEASURED_PLATFORMS } from './measure
 export type { ReferenceValues, PlatformReference, ReferenceOptions, MeasuredPlatform } from './measure/reference.js';
 export { verifyIdBlocks, snpPublicKeyStructure } from './snp/verify.js';
 export type { IdBlockVerification } from './snp/verify.js';
+// Signing existing files (MEASUREMENT.md §7) and structural diffs
+export { signIgvm, prepareIdBlock, idBlockToSign, parseIdBlockMessage, idKeyStructure, parseEcdsaSignature, verifyAuthorSignature } from './snp/sign.js';
+export type { IdBlockRequest, PreparedIdBlock, SignIgvmOptions, SignIgvmResult, SignatureSource } from './snp/sign.js';
+export { diffIgvm, renderDiff } from './diff/index.js';
+export type { IgvmDiff, DiffOptions } from './diff/index.js';

@@ -1,4 +1,5 @@
 // Fixed header, platform and initialization headers of two files compared (FORMAT.md §2, §4, §5).
+import { decodePolicy } from '../spec/policy.js';
 import type { IgvmFile, InitializationHeader, SupportedPlatform } from '../model.js';
 import { platformForMask } from '../model.js';
 import { architectureName, platformTypeName, PLATFORM_TYPE } from '../spec/constants.js';
@@ -105,6 +106,8 @@ function platformKeys(ps: readonly SupportedPlatform[]): string[] {
   });
 }
 
+export { decodePolicy } from '../spec/policy.js';
+
 export function diffPlatforms(a: IgvmFile, b: IgvmFile): PlatformDiff[] {
   const ka = platformKeys(a.platforms);
   const kb = platformKeys(b.platforms);
@@ -120,22 +123,6 @@ export function diffPlatforms(a: IgvmFile, b: IgvmFile): PlatformDiff[] {
     }
   }
   return out;
-}
-
-/** Decoded guest policy bits by the platform the mask names (FORMAT.md §5 SnpPolicy / TdxPolicy; SEV policy). */
-export function decodePolicy(platformType: number | undefined, policy: bigint): Record<string, number | boolean> {
-  const bit = (n: number): boolean => ((policy >> BigInt(n)) & 1n) === 1n;
-  if (platformType === PLATFORM_TYPE.SEV_SNP) {
-    return {
-      abi_minor: Number(policy & 0xffn), abi_major: Number((policy >> 8n) & 0xffn), smt: bit(16), reserved_must_be_one: bit(17),
-      migrate_ma: bit(18), debug: bit(19), single_socket: bit(20), reserved_bits: Number(policy >> 21n),
-    };
-  }
-  if (platformType === PLATFORM_TYPE.TDX) return { debug_allowed: bit(0), sept_ve_disable: bit(1), migratable: bit(2), reserved_bits: Number(policy >> 3n) };
-  if (platformType === PLATFORM_TYPE.SEV || platformType === PLATFORM_TYPE.SEV_ES) {
-    return { nodbg: bit(0), noks: bit(1), es: bit(2), nosend: bit(3), domain: bit(4), sev: bit(5), api_major: Number((policy >> 16n) & 0xffn), api_minor: Number((policy >> 24n) & 0xffn) };
-  }
-  return {};
 }
 
 function initKey(h: InitializationHeader): string {

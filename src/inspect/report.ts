@@ -1,4 +1,5 @@
 // The `inspect` report: fixed header, platforms and policies, directive counts, page ranges, parameters, VP contexts, ID block (FORMAT.md §2–§7).
+import { decodePolicy } from '../spec/policy.js';
 import { architectureName, platformTypeName, pageDataTypeName, PLATFORM_TYPE } from '../spec/constants.js';
 import type { IgvmFile, PageData, SupportedPlatform, VpContext } from '../model.js';
 import { allHeaders, platformForMask } from '../model.js';
@@ -60,21 +61,6 @@ export interface VpContextInfo {
   mode?: string;
   registers: Record<string, bigint | number | string>;
   segments?: Record<string, { selector: number; attrib: number; limit: number; base: bigint }>;
-}
-
-function decodePolicy(p: SupportedPlatform, policy: bigint): Record<string, number | boolean> {
-  const bit = (n: number) => ((policy >> BigInt(n)) & 1n) === 1n;
-  if (p.platform_type === PLATFORM_TYPE.SEV_SNP) {
-    return {
-      abi_minor: Number(policy & 0xffn), abi_major: Number((policy >> 8n) & 0xffn), smt: bit(16), reserved_must_be_one: bit(17),
-      migrate_ma: bit(18), debug: bit(19), single_socket: bit(20),
-    };
-  }
-  if (p.platform_type === PLATFORM_TYPE.TDX) return { debug_allowed: bit(0), sept_ve_disable: bit(1), migratable: bit(2) };
-  if (p.platform_type === PLATFORM_TYPE.SEV || p.platform_type === PLATFORM_TYPE.SEV_ES) {
-    return { nodbg: bit(0), noks: bit(1), es: bit(2), nosend: bit(3), domain: bit(4), sev: bit(5), api_major: Number((policy >> 16n) & 0xffn), api_minor: Number((policy >> 24n) & 0xffn) };
-  }
-  return {};
 }
 
 const FLAG_NAMES: [number, string][] = [[1, 'is_2mb_page'], [2, 'unmeasured'], [4, 'shared']];
@@ -167,7 +153,7 @@ export function inspectIgvm(file: IgvmFile): InspectReport {
       return {
         platform_type: platformTypeName(p.platform_type), compatibility_mask: p.compatibility_mask, highest_vtl: p.highest_vtl,
         platform_version: p.platform_version, shared_gpa_boundary: p.shared_gpa_boundary,
-        ...(g ? { policy: { policy: g.policy, decoded: decodePolicy(p, g.policy) } } : {}),
+        ...(g ? { policy: { policy: g.policy, decoded: decodePolicy(p.platform_type, g.policy) } } : {}),
       };
     }),
     header_counts: counts,
