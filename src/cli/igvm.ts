@@ -20,7 +20,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 export const program: ProgramSpec = {
   name: 'igvm',
   version: pkg.version,
-  summary: 'inspect, validate, load (as QEMU does) and measure IGVM (Independent Guest Virtual Machine) files',
+  summary: 'inspect, validate, load (as QEMU does), measure, sign and diff IGVM (Independent Guest Virtual Machine) files',
   commands: [inspectCommand, validateCommand, loadCommand, measureCommand, qemuArgsCommand, buildCommand, runCommand, verifyCommand, signCommand, diffCommand],
 };
 
