@@ -1,4 +1,5 @@
 // Field-level comparison of header bodies and byte strings for `igvm diff` (FORMAT.md §4–§7 header fields, §8 file data).
+import { bytesEqual } from '../bytes.js';
 
 /** A value as the diff reports it: integers, names, flags, byte strings (hex in JSON). */
 export type DiffValue = number | bigint | string | boolean | Uint8Array | undefined;
@@ -10,11 +11,7 @@ export interface FieldChange {
   b: DiffValue;
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export { bytesEqual };
 
 export function valueEqual(a: unknown, b: unknown): boolean {
   if (a instanceof Uint8Array && b instanceof Uint8Array) return bytesEqual(a, b);
@@ -67,6 +64,7 @@ export interface DataDiff {
 export function dataDiff(a: Uint8Array | undefined, b: Uint8Array | undefined): DataDiff | undefined {
   const la = a?.length ?? 0;
   const lb = b?.length ?? 0;
+  if (a !== undefined && b !== undefined && bytesEqual(a, b)) return undefined;
   const n = Math.max(la, lb);
   let first: number | undefined;
   let count = 0;

@@ -144,7 +144,7 @@ export function diffIgvm(a: IgvmFile, b: IgvmFile, opts: DiffOptions = {}): Igvm
   const initializations = diffInitializations(a, b);
   const directives = diffDirectives(a, b, dirOpts);
   const equal = fixed_header.changes.length === 0 && platforms.length === 0 && initializations.length === 0 && directives.length === 0;
-  const measurements = opts.measure === false ? [] : diffMeasurements(a, b);
+  const measurements = opts.measure === false ? [] : diffMeasurements(a, b, equal);
   noteIdBlocks(directives, measurements);
   const body = { equal, identical: fixed_header.bytes_identical, fixed_header, platforms, initializations, directives, measurements };
   return { equal, identical: body.identical, summary: summarize(body), fixed_header, platforms, initializations, directives, measurements };

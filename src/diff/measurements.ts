@@ -30,7 +30,7 @@ export interface MeasurementSide {
   digest: Uint8Array | undefined;
   /** "message [code]" when the model cannot measure the file. */
   error: string | undefined;
-  /** Number of steps in the trace (undefined when the model gives no trace). */
+  /** Number of steps in the trace (undefined when the digests are equal: traces are only computed for differing digests). */
   steps: number | undefined;
 }
 
@@ -55,7 +55,7 @@ interface Measured {
 interface Model {
   type: number;
   name: string;
-  run(file: IgvmFile): { digest: Uint8Array; mask: number; steps: StepInfo[] | undefined };
+  run(file: IgvmFile, trace: boolean): { digest: Uint8Array; mask: number; steps: StepInfo[] | undefined };
 }
 
 function ref(file: IgvmFile, source: number | undefined): DirectiveRef | undefined {
@@ -73,46 +73,46 @@ function generic(file: IgvmFile, steps: readonly { kind: string; gpa: bigint | u
 const MODELS: Model[] = [
   {
     type: PLATFORM_TYPE.SEV_SNP, name: 'launch digest, microsoft/igvm crate rule',
-    run(file) {
-      const m = measureSnp(file, 'igvm', { trace: true });
+    run(file, trace) {
+      const m = measureSnp(file, 'igvm', { trace });
       const steps = m.steps?.map((s) => ({ kind: SNP_PAGE_NAMES[s.type] ?? `type ${s.type}`, gpa: s.gpa, contents: s.contents, directive: ref(file, s.source) }));
       return { digest: m.digest, mask: m.mask, steps };
     },
   },
   {
     type: PLATFORM_TYPE.TDX, name: 'MRTD, microsoft/igvm crate rule',
-    run(file) {
-      const m = measureTdx(file, { trace: true });
+    run(file, trace) {
+      const m = measureTdx(file, { trace });
       return { digest: m.digest, mask: m.mask, steps: generic(file, m.steps) };
     },
   },
   {
     type: PLATFORM_TYPE.VSM_ISOLATION, name: 'boot digest, microsoft/igvm crate rule',
-    run(file) {
-      const m = measureVbs(file, { trace: true });
+    run(file, trace) {
+      const m = measureVbs(file, { trace });
       return { digest: m.digest, mask: m.mask, steps: generic(file, m.steps) };
     },
   },
   {
     type: PLATFORM_TYPE.SEV_ES, name: 'coconut-svsm igvmmeasure SHA-256',
-    run(file) {
-      const m = measureSevIgvmmeasure(file, 'sev-es', { trace: true });
+    run(file, trace) {
+      const m = measureSevIgvmmeasure(file, 'sev-es', { trace });
       return { digest: m.digest, mask: m.mask, steps: generic(file, m.steps) };
     },
   },
   {
     type: PLATFORM_TYPE.SEV, name: 'coconut-svsm igvmmeasure SHA-256',
-    run(file) {
-      const m = measureSevIgvmmeasure(file, 'sev', { trace: true });
+    run(file, trace) {
+      const m = measureSevIgvmmeasure(file, 'sev', { trace });
       return { digest: m.digest, mask: m.mask, steps: generic(file, m.steps) };
     },
   },
 ];
 
-function measure(file: IgvmFile, model: Model): Measured | undefined {
+function measure(file: IgvmFile, model: Model, trace: boolean): Measured | undefined {
   if (!file.platforms.some((p) => p.platform_type === model.type)) return undefined;
   try {
-    const r = model.run(file);
+    const r = model.run(file, trace);
     return { side: { mask: r.mask, digest: r.digest, error: undefined, steps: r.steps?.length }, steps: r.steps };
   } catch (e) {
     if (!(e instanceof IgvmError)) throw e;
@@ -125,18 +125,27 @@ function sameStep(x: StepInfo, y: StepInfo): boolean {
   return x.kind === y.kind && x.gpa === y.gpa && bytesEqual(x.contents, y.contents);
 }
 
-/** Measures every platform that A or B declares and that has a measurement model, and compares the results. */
-export function diffMeasurements(a: IgvmFile, b: IgvmFile): MeasurementDiff[] {
+/**
+ * Measures every platform that A or B declares and that has a measurement model, and compares the results.
+ * `structurallyEqual`: the files' models are equal (every header field and payload), so B's measurement is A's and is
+ * not computed again.
+ */
+export function diffMeasurements(a: IgvmFile, b: IgvmFile, structurallyEqual = false): MeasurementDiff[] {
   const out: MeasurementDiff[] = [];
   for (const model of MODELS) {
-    const ma = measure(a, model);
-    const mb = measure(b, model);
+    // Digests first; the traces (about twice the work) only when both were measured and differ.
+    let ma = measure(a, model, false);
+    let mb = structurallyEqual ? ma : measure(b, model, false);
     if (!ma && !mb) continue;
     const da = ma?.side.digest;
     const db = mb?.side.digest;
     const equal = da !== undefined && db !== undefined && bytesEqual(da, db);
+    if (!equal && da && db) {
+      ma = measure(a, model, true);
+      mb = measure(b, model, true);
+    }
     let divergence: MeasurementDiff['divergence'];
-    if (!equal && da && db && ma.steps && mb.steps) {
+    if (!equal && da && db && ma?.steps && mb?.steps) {
       const A = ma.steps;
       const B = mb.steps;
       let i = 0;

@@ -1,7 +1,8 @@
 // diffIgvm on built and stored files: equality kinds, added/removed headers, page ranges, registers, policies, platforms, JSON, mirror property.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { rng, storedVectors } from '../helpers.js';
+import { manifest, rng, storedVectors } from '../helpers.js';
+import { measureSnp } from '../../src/measure/snp/index.js';
 import { IgvmBuilder } from '../../src/builder.js';
 import { parseIgvm } from '../../src/format/index.js';
 import { serializeIgvm } from '../../src/format/serialize.js';
@@ -71,6 +72,10 @@ test('a stored vector and its compact re-serialization: structurally equal, byte
   assert.equal(d.fixed_header.first_byte_difference?.region, 'record padding');
   assert.deepEqual(d.directives, []);
   assert.equal(d.measurements[0]!.equal, true);
+  // B's digest (taken over from A for structurally equal files) is B's own: the manifest launch digest.
+  const want = manifest().find((c) => c.name === 'T_bzImage')?.launch_digest;
+  assert.equal(Buffer.from(d.measurements[0]!.b?.digest ?? []).toString('hex'), want);
+  assert.equal(Buffer.from(measureSnp(b, 'igvm').digest).toString('hex'), want);
 });
 
 test('added and removed headers are reported as such and do not shift the rest', () => {
