@@ -11,58 +11,16 @@ import { diffIgvm } from '../src/diff/index.js';
 import { measureTdx } from '../src/measure/tdx.js';
 import { measureVbs } from '../src/measure/vbs.js';
 import { measureSevIgvmmeasure } from '../src/measure/sev.js';
+import { generateIgvm } from './generate.js';
 
 const MiB = 1024 * 1024;
 const PAGES = Number(process.env['IGVMKIT_BENCH_DIFF_PAGES'] ?? 32_768); // 128 MiB of page data
 const RUNS = Number(process.env['IGVMKIT_BENCH_RUNS'] ?? 5);
 const PLATFORMS = [3, 5, 1]; // TDX, SEV_ES, VSM_ISOLATION (masks 1, 2, 4)
 
-/** A v1 file: three platforms, PAGES × PAGE_DATA (mask 7) with distinct pseudo-random pages; `flip` changes one byte. */
-function generate(flip: number | undefined): { bytes: Uint8Array; data: Uint8Array } {
-  const FIXED = 24;
-  const headers = PLATFORMS.length * 24 + PAGES * 32;
-  const dataStart = FIXED + headers;
-  const bytes = new Uint8Array(dataStart + PAGES * 4096);
-  const dv = new DataView(bytes.buffer);
-  let at = FIXED;
-  const tlv = (type: number, length: number): number => {
-    dv.setUint32(at, type, true);
-    dv.setUint32(at + 4, length, true);
-    const body = at + 8;
-    at += 8 + length;
-    return body;
-  };
-  PLATFORMS.forEach((type, i) => {
-    const b = tlv(0x001, 16);
-    dv.setUint32(b, 1 << i, true);
-    dv.setUint8(b + 4, type === 1 ? 2 : 0);
-    dv.setUint8(b + 5, type);
-    dv.setUint16(b + 6, 1, true);
-  });
-  for (let p = 0; p < PAGES; p++) {
-    const b = tlv(0x302, 24);
-    dv.setBigUint64(b, BigInt(0x100000 + p * 4096), true);
-    dv.setUint32(b + 8, 7, true);
-    dv.setUint32(b + 12, dataStart + p * 4096, true);
-  }
-  const words = new Uint32Array(bytes.buffer, dataStart, PAGES * 1024);
-  let x = 0x2545f491;
-  for (let w = 0; w < words.length; w++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[w] = x >>> 0;
-  }
-  for (let p = 0; p < PAGES; p++) dv.setUint32(dataStart + p * 4096, p, true);
-  if (flip !== undefined) bytes[dataStart + flip * 4096 + 100] = (bytes[dataStart + flip * 4096 + 100] ?? 0) ^ 0x5a;
-  dv.setUint32(0, 0x4d564749, true); // 'IGVM'
-  dv.setUint32(4, 1, true);
-  dv.setUint32(8, FIXED, true);
-  dv.setUint32(12, headers, true);
-  dv.setUint32(16, bytes.length, true);
-  dv.setUint32(20, 0, true); // checksum filled below
-  return { bytes, data: bytes.subarray(dataStart) };
-}
+/** Three platforms, PAGES × PAGE_DATA (mask 7) with distinct pseudo-random pages; `flip` changes one byte of that page. */
+const generate = (flip: number | undefined): { bytes: Uint8Array; data: Uint8Array } =>
+  generateIgvm({ pages: PAGES, platforms: PLATFORMS, ...(flip !== undefined ? { flip } : {}) });
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,14 +40,9 @@ function time(f: () => unknown): number[] {
 
 async function main(): Promise<void> {
   installNodeHash();
-  const { computeChecksum } = await import('../src/format/parse.js');
   const changed = Math.floor(PAGES / 2);
   const a = generate(undefined);
   const b = generate(changed);
-  for (const f of [a, b]) {
-    const dv = new DataView(f.bytes.buffer);
-    dv.setUint32(20, computeChecksum(f.bytes, 24, 24, dv.getUint32(12, true)), true);
-  }
   const mib = a.data.length / MiB;
   console.log(`diff bench: two files of ${PAGES} distinct 4 KiB pages (${mib.toFixed(0)} MiB of page data each, 3 platforms), one byte apart; ${RUNS} runs after a warm-up, medians`);
   const fa = parseIgvm(a.bytes);

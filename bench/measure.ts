@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseIgvm } from '../src/format/index.js';
-import { crc32 } from '../src/format/crc32.js';
+import { generateIgvm } from './generate.js';
 import { measureSnpIgvm } from '../src/measure/snp/igvm.js';
 import { installNodeHash, NODE_HASH } from '../src/io/node-hash.js';
 import { parallelNodeHash } from '../src/io/parallel-hash.js';
@@ -23,51 +23,7 @@ const PAGES = Number(process.env['IGVMKIT_BENCH_MEASURE_PAGES'] ?? 65_536); // 6
 const RUNS = Number(process.env['IGVMKIT_BENCH_RUNS'] ?? 5);
 
 /** A v1 file: one SEV_SNP platform (mask 1), a GUEST_POLICY, PAGES × PAGE_DATA with distinct pseudo-random pages. */
-function generate(): { bytes: Uint8Array; data: Uint8Array } {
-  const FIXED = 24;
-  const headers = 24 + 24 + PAGES * 32;
-  const dataStart = FIXED + headers;
-  const bytes = new Uint8Array(dataStart + PAGES * 4096);
-  const dv = new DataView(bytes.buffer);
-  let at = FIXED;
-  const tlv = (type: number, length: number): number => {
-    dv.setUint32(at, type, true);
-    dv.setUint32(at + 4, length, true);
-    const body = at + 8;
-    at += 8 + length;
-    return body;
-  };
-  let b = tlv(0x001, 16); // SUPPORTED_PLATFORM
-  dv.setUint32(b, 1, true);
-  dv.setUint8(b + 5, 0x02);
-  dv.setUint16(b + 6, 1, true);
-  b = tlv(0x101, 16); // GUEST_POLICY
-  dv.setBigUint64(b, 0x30000n, true);
-  dv.setUint32(b + 8, 1, true);
-  for (let p = 0; p < PAGES; p++) {
-    b = tlv(0x302, 24); // PAGE_DATA
-    dv.setBigUint64(b, BigInt(0x100000 + p * 4096), true);
-    dv.setUint32(b + 8, 1, true);
-    dv.setUint32(b + 12, dataStart + p * 4096, true);
-  }
-  // Pseudo-random page contents (xorshift32), each page stamped with its index so that no two are equal.
-  const words = new Uint32Array(bytes.buffer, dataStart, PAGES * 1024);
-  let x = 0x2545f491;
-  for (let w = 0; w < words.length; w++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[w] = x >>> 0;
-  }
-  for (let p = 0; p < PAGES; p++) words[p * 1024] = p;
-  dv.setUint32(0, 0x4d564749, true);
-  dv.setUint32(4, 1, true);
-  dv.setUint32(8, FIXED, true);
-  dv.setUint32(12, headers, true);
-  dv.setUint32(16, bytes.length, true);
-  dv.setUint32(20, crc32(bytes.subarray(FIXED, dataStart), crc32(bytes.subarray(0, FIXED))), true);
-  return { bytes, data: bytes.subarray(dataStart) };
-}
+const generate = (): { bytes: Uint8Array; data: Uint8Array } => generateIgvm({ pages: PAGES, platforms: [2], policy: 0x30000n });
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

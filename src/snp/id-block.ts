@@ -69,14 +69,14 @@ export function idBlockMessage(f: SnpIdBlockFields): Uint8Array {
 }
 
 /** Big-endian bytes → 72-byte field: little-endian value then zero padding. */
-function toComponent(be: Uint8Array): Uint8Array {
+export function toComponent(be: Uint8Array): Uint8Array {
   const out = new Uint8Array(COMPONENT_BYTES);
   for (let i = 0; i < be.length; i++) out[i] = be[be.length - 1 - i]!;
   return out;
 }
 
 /** 72-byte field → 48 big-endian bytes, or undefined when the padding is not zero. */
-function fromComponent(c: Uint8Array): Uint8Array | undefined {
+export function fromComponent(c: Uint8Array): Uint8Array | undefined {
   if (c.length !== COMPONENT_BYTES) return undefined;
   for (let i = P384_BYTES; i < COMPONENT_BYTES; i++) if (c[i] !== 0) return undefined;
   const out = new Uint8Array(P384_BYTES);

@@ -7,10 +7,10 @@ import { DER_SEQUENCE, parseEcdsaSigValue } from '../crypto/der.js';
 import { IgvmError } from '../errors.js';
 import type { SnpIdBlock } from '../model.js';
 import { snpPublicKeyStructure } from './verify.js';
+import { fromComponent, toComponent } from './id-block.js';
 import { SNP_CURVE_P384 } from '../spec/snp-id-block.js';
 
 const P384_BYTES = 48;
-const COMPONENT_BYTES = 72;
 /** Raw (IEEE P1363) ECDSA P-384 signature: r ‖ s, 48 bytes each, big-endian. */
 export const RAW_P384_SIGNATURE_BYTES = 96;
 /** The SEV-SNP public key structure the author key signs (ID_KEY, MEASUREMENT.md §7.1). */
@@ -24,21 +24,6 @@ export interface P384Signature {
 
 const where = (file: string | undefined): { file?: string } => (file !== undefined ? { file } : {});
 
-/** Big-endian value → 72-byte little-endian field with zero padding. */
-function toComponent(be: Uint8Array): Uint8Array {
-  const out = new Uint8Array(COMPONENT_BYTES);
-  for (let i = 0; i < be.length; i++) out[i] = be[be.length - 1 - i]!;
-  return out;
-}
-
-/** 72-byte field → 48 big-endian bytes, or undefined when the padding is not zero. */
-function fromComponent(c: Uint8Array): Uint8Array | undefined {
-  if (c.length !== COMPONENT_BYTES) return undefined;
-  for (let i = P384_BYTES; i < COMPONENT_BYTES; i++) if (c[i] !== 0) return undefined;
-  const out = new Uint8Array(P384_BYTES);
-  for (let i = 0; i < P384_BYTES; i++) out[i] = c[P384_BYTES - 1 - i]!;
-  return out;
-}
 
 /** Left-pad a big-endian magnitude to 48 bytes; undefined when it is longer. */
 function fit48(v: Uint8Array): Uint8Array | undefined {

@@ -6,36 +6,12 @@ import { createHash } from 'node:crypto';
 import { IgvmBuilder } from '../../src/builder.js';
 import { IgvmError } from '../../src/errors.js';
 import { measureTdx } from '../../src/measure/tdx.js';
+import { tdxOracle as oracle, type TdxPage as Page } from './oracles.js';
+
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const UNMEASURED = 2;
 const SHARED = 4;
-
-// ---- independent oracle: the §5 records, written from the spec text
-interface Page { gpa: bigint; measured: boolean; data?: Uint8Array }
-function oracle(pages: readonly Page[]): { digest: string; records: number } {
-  const h = createHash('sha384');
-  let records = 0;
-  for (const p of pages) {
-    const add = Buffer.alloc(128);
-    add.write('MEM.PAGE.ADD', 0, 'latin1');
-    add.writeBigUInt64LE(p.gpa, 16);
-    h.update(add);
-    records++;
-    if (!p.measured) continue;
-    const full = Buffer.alloc(4096);
-    if (p.data) Buffer.from(p.data).copy(full);
-    for (let k = 0; k < 16; k++) {
-      const ext = Buffer.alloc(384);
-      ext.write('MR.EXTEND', 0, 'latin1');
-      ext.writeBigUInt64LE(p.gpa + BigInt(k * 256), 16);
-      full.copy(ext, 128, k * 256, (k + 1) * 256);
-      h.update(ext);
-      records++;
-    }
-  }
-  return { digest: h.digest('hex'), records };
-}
 
 test('§5 vector: nothing → SHA-384 of the empty string', () => {
   const b = new IgvmBuilder();

@@ -7,38 +7,12 @@ import { IgvmBuilder } from '../../src/builder.js';
 import { IgvmError } from '../../src/errors.js';
 import { measureVbs } from '../../src/measure/vbs.js';
 import { HV } from '../raw-igvm.js';
+import { vbsOracle as oracle, type VbsRec as Rec } from './oracles.js';
+
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const UNMEASURED = 2;
 const SHARED = 4;
-
-// ---- independent oracle: the §6 records, written from the spec text
-type Rec =
-  | { kind: 'page'; gpa: bigint; acceptance: number; unmeasured: boolean; data?: Uint8Array }
-  | { kind: 'reg'; vtl: number; name: number; value: Uint8Array };
-function oracle(recs: readonly Rec[]): string {
-  let d: Buffer = Buffer.alloc(32);
-  for (const r of recs) {
-    let rec: Buffer;
-    if (r.kind === 'page') {
-      rec = Buffer.alloc(4128);
-      rec.writeUInt32LE(4128, 0);
-      rec.writeUInt32LE(2, 4);
-      rec.writeBigUInt64LE(BigInt(r.acceptance | (r.unmeasured ? 4 : 0)), 16);
-      rec.writeBigUInt64LE(r.gpa / 4096n, 24);
-      if (r.data && !r.unmeasured) Buffer.from(r.data).copy(rec, 32);
-    } else {
-      rec = Buffer.alloc(48);
-      rec.writeUInt32LE(48, 0);
-      rec.writeUInt32LE(0, 4);
-      rec.writeUInt8(r.vtl, 20);
-      rec.writeUInt32LE(r.name, 28);
-      Buffer.from(r.value).copy(rec, 32);
-    }
-    d = createHash('sha256').update(d).update(rec).digest();
-  }
-  return d.toString('hex');
-}
 
 test('§6 vector: one measured zero page at GPA 0', () => {
   const b = new IgvmBuilder();
