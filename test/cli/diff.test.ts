@@ -1,31 +1,21 @@
 // `igvm diff` run as a child process: exit codes (0 equal, 1 different, 2 usage, 3 unreadable or invalid file), text and --json.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, storedVectors } from '../helpers.js';
+import { storedVectors } from '../helpers.js';
 import { parseIgvm } from '../../src/format/index.js';
 import { serializeIgvm } from '../../src/format/serialize.js';
 import { toJson } from '../../src/cli/json.js';
 import { diffIgvm } from '../../src/diff/index.js';
 import { patchU32 } from '../raw-igvm.js';
+import { runIgvm, runInfo, type Run } from './run-cli.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'igvm.js');
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function igvm(args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, IGVMKIT_DEBUG: '' } });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const info = (r: Run): string => `exit ${r.status}\n--- stdout\n${r.stdout.slice(0, 3000)}\n--- stderr\n${r.stderr}`;
+const igvm = (args: string[]): Run => runIgvm([...args]);
+const info = runInfo;
 
 const dir = mkdtempSync(join(tmpdir(), 'igvm-diff-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

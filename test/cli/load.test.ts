@@ -1,29 +1,20 @@
 // `igvm load` and `igvm qemu-args`, run as child processes: summary, --json, QEMU's error and exit 1, --dump-memory, the command line.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IgvmBuilder } from '../../src/builder.js';
 import { REPO_ROOT, storedVectors } from '../helpers.js';
+import { runIgvm, runInfo, type Run } from './run-cli.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'igvm.js');
 const dir = mkdtempSync(join(tmpdir(), 'igvm-load-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function igvm(args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, IGVMKIT_DEBUG: '' } });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const igvm = (args: string[]): Run => runIgvm([...args]);
 const info = (r: Run) => `exit ${r.status}\n--- stdout\n${r.stdout.slice(0, 3000)}\n--- stderr\n${r.stderr}`;
 
 function write(name: string, bytes: Uint8Array): string {

@@ -2,12 +2,11 @@
 import '../helpers.js';
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPECTED, REPO_ROOT, manifest, storedVectors } from '../helpers.js';
+import { EXPECTED, manifest, storedVectors } from '../helpers.js';
 import { IgvmBuilder } from '../../src/builder.js';
 import { parseIgvm } from '../../src/format/index.js';
 import { referenceValues } from '../../src/measure/reference.js';
@@ -15,15 +14,10 @@ import { measureTdx } from '../../src/measure/tdx.js';
 import { measureSevIgvmmeasure } from '../../src/measure/sev.js';
 import { measureSevQemu } from '../../src/measure/sev-qemu.js';
 import { toJson } from '../../src/cli/json.js';
+import { runIgvm, runInfo, type Run } from './run-cli.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'igvm.js');
-interface Run { status: number | null; stdout: string; stderr: string }
-function igvm(args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, 'measure', ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const info = (r: Run): string => `exit ${r.status}\n--- stdout\n${r.stdout.slice(0, 3000)}\n--- stderr\n${r.stderr}`;
+const igvm = (args: string[]): Run => runIgvm(['measure', ...args]);
+const info = runInfo;
 const dir = mkdtempSync(join(tmpdir(), 'igvm-measure-formats-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

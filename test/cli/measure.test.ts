@@ -12,22 +12,14 @@ import { parseIgvm } from '../../src/format/index.js';
 import { measureTdx } from '../../src/measure/tdx.js';
 import { measureVbs } from '../../src/measure/vbs.js';
 import { measureSevIgvmmeasure } from '../../src/measure/sev.js';
+import { runIgvm, runInfo, type Run } from './run-cli.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'igvm.js');
 const HEX96 = /^[0-9a-f]{96}$/;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function igvm(args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, 'measure', ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, IGVMKIT_DEBUG: '' } });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const info = (r: Run): string => `exit ${r.status}\n--- stdout\n${r.stdout.slice(0, 3000)}\n--- stderr\n${r.stderr}`;
+const igvm = (args: string[]): Run => runIgvm(['measure', ...args]);
+const info = runInfo;
 
 const dir = mkdtempSync(join(tmpdir(), 'igvm-measure-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,32 +2,22 @@
 // --policy, --export-id-key + offline author signature, errors and exit codes (0 ok, 1 problems, 2 usage, 3 I/O), no output left on error.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, VECTORS, EXPECTED, assertSameBytes } from '../helpers.js';
+import { VECTORS, EXPECTED, assertSameBytes } from '../helpers.js';
 import { parseIgvm } from '../../src/format/index.js';
 import { IgvmBuilder } from '../../src/builder.js';
 import type { SnpIdBlock } from '../../src/model.js';
+import { runIgvm, runInfo, type Run } from './run-cli.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'igvm.js');
 const KEY = join(VECTORS, 'inputs', 'sign_key.pem');
 const T_BZ = join(EXPECTED, 'T_bzImage.igvm');
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function igvm(args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, IGVMKIT_DEBUG: '' } });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const info = (r: Run): string => `exit ${r.status}\n--- stdout\n${r.stdout.slice(0, 3000)}\n--- stderr\n${r.stderr}`;
+const igvm = (args: string[]): Run => runIgvm([...args]);
+const info = runInfo;
 
 const dir = mkdtempSync(join(tmpdir(), 'igvm-sign-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
