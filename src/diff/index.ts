@@ -12,6 +12,7 @@ export { diffMeasurements, platformLabel, type DirectiveRef, type MeasurementDif
 export { diffVpContext, type RegisterChange } from './vp-context.js';
 export { dataDiff, fieldChanges, type DataDiff, type DiffValue, type FieldChange } from './fields.js';
 export { renderDiff } from './render.js';
+import type { SnpVmm } from '../measure/snp/types.js';
 
 export interface DiffOptions {
   /** Changed pages listed per PAGE_DATA range (default 8). */
@@ -20,6 +21,9 @@ export interface DiffOptions {
   gap?: number;
   /** Compute and compare the launch measurements (default true). */
   measure?: boolean;
+  /** SEV-SNP model for the measurements (default igvm, the crate rule) and its vCPU count (KVM-based models). */
+  vmm?: SnpVmm;
+  vcpus?: number;
 }
 
 /** The diff of two files. `equal` is structural equality: every header field and payload, ignoring the byte layout. */
@@ -144,7 +148,7 @@ export function diffIgvm(a: IgvmFile, b: IgvmFile, opts: DiffOptions = {}): Igvm
   const initializations = diffInitializations(a, b);
   const directives = diffDirectives(a, b, dirOpts);
   const equal = fixed_header.changes.length === 0 && platforms.length === 0 && initializations.length === 0 && directives.length === 0;
-  const measurements = opts.measure === false ? [] : diffMeasurements(a, b, equal);
+  const measurements = opts.measure === false ? [] : diffMeasurements(a, b, equal, { vmm: opts.vmm ?? 'igvm', vcpus: opts.vcpus ?? 1 });
   noteIdBlocks(directives, measurements);
   const body = { equal, identical: fixed_header.bytes_identical, fixed_header, platforms, initializations, directives, measurements };
   return { equal, identical: body.identical, summary: summarize(body), fixed_header, platforms, initializations, directives, measurements };

@@ -2,7 +2,8 @@
 import { IgvmError } from '../errors.js';
 import type { DirectiveHeader, IgvmFile } from '../model.js';
 import { PLATFORM_TYPE, platformTypeName } from '../spec/constants.js';
-import { measureSnp, SNP_PAGE_NAMES } from '../measure/snp/index.js';
+import { measureSnp, SNP_MODEL_DESCRIPTIONS, SNP_PAGE_NAMES } from '../measure/snp/index.js';
+import type { SnpVmm } from '../measure/snp/types.js';
 import { measureTdx } from '../measure/tdx.js';
 import { measureVbs } from '../measure/vbs.js';
 import { measureSevIgvmmeasure } from '../measure/sev.js';
@@ -52,10 +53,16 @@ interface Measured {
   steps: StepInfo[] | undefined;
 }
 
+/** The SEV-SNP model the diff measures with. */
+export interface SnpChoice {
+  vmm: SnpVmm;
+  vcpus: number;
+}
+
 interface Model {
   type: number;
   name: string;
-  run(file: IgvmFile, trace: boolean): { digest: Uint8Array; mask: number; steps: StepInfo[] | undefined };
+  run(file: IgvmFile, trace: boolean, snp: SnpChoice): { digest: Uint8Array; mask: number; steps: StepInfo[] | undefined };
 }
 
 function ref(file: IgvmFile, source: number | undefined): DirectiveRef | undefined {
@@ -72,47 +79,47 @@ function generic(file: IgvmFile, steps: readonly { kind: string; gpa: bigint | u
 /** The models, one per measured platform type, in report order. */
 const MODELS: Model[] = [
   {
-    type: PLATFORM_TYPE.SEV_SNP, name: 'launch digest, microsoft/igvm crate rule',
-    run(file, trace) {
-      const m = measureSnp(file, 'igvm', { trace });
+    type: PLATFORM_TYPE.SEV_SNP, name: 'launch digest',
+    run(file, trace, snp) {
+      const m = measureSnp(file, snp.vmm, { trace, vcpus: snp.vcpus });
       const steps = m.steps?.map((s) => ({ kind: SNP_PAGE_NAMES[s.type] ?? `type ${s.type}`, gpa: s.gpa, contents: s.contents, directive: ref(file, s.source) }));
       return { digest: m.digest, mask: m.mask, steps };
     },
   },
   {
     type: PLATFORM_TYPE.TDX, name: 'MRTD, microsoft/igvm crate rule',
-    run(file, trace) {
+    run(file, trace, snp) {
       const m = measureTdx(file, { trace });
       return { digest: m.digest, mask: m.mask, steps: generic(file, m.steps) };
     },
   },
   {
     type: PLATFORM_TYPE.VSM_ISOLATION, name: 'boot digest, microsoft/igvm crate rule',
-    run(file, trace) {
+    run(file, trace, snp) {
       const m = measureVbs(file, { trace });
       return { digest: m.digest, mask: m.mask, steps: generic(file, m.steps) };
     },
   },
   {
     type: PLATFORM_TYPE.SEV_ES, name: 'coconut-svsm igvmmeasure SHA-256',
-    run(file, trace) {
+    run(file, trace, snp) {
       const m = measureSevIgvmmeasure(file, 'sev-es', { trace });
       return { digest: m.digest, mask: m.mask, steps: generic(file, m.steps) };
     },
   },
   {
     type: PLATFORM_TYPE.SEV, name: 'coconut-svsm igvmmeasure SHA-256',
-    run(file, trace) {
+    run(file, trace, snp) {
       const m = measureSevIgvmmeasure(file, 'sev', { trace });
       return { digest: m.digest, mask: m.mask, steps: generic(file, m.steps) };
     },
   },
 ];
 
-function measure(file: IgvmFile, model: Model, trace: boolean): Measured | undefined {
+function measure(file: IgvmFile, model: Model, trace: boolean, snp: SnpChoice): Measured | undefined {
   if (!file.platforms.some((p) => p.platform_type === model.type)) return undefined;
   try {
-    const r = model.run(file, trace);
+    const r = model.run(file, trace, snp);
     return { side: { mask: r.mask, digest: r.digest, error: undefined, steps: r.steps?.length }, steps: r.steps };
   } catch (e) {
     if (!(e instanceof IgvmError)) throw e;
@@ -130,19 +137,19 @@ function sameStep(x: StepInfo, y: StepInfo): boolean {
  * `structurallyEqual`: the files' models are equal (every header field and payload), so B's measurement is A's and is
  * not computed again.
  */
-export function diffMeasurements(a: IgvmFile, b: IgvmFile, structurallyEqual = false): MeasurementDiff[] {
+export function diffMeasurements(a: IgvmFile, b: IgvmFile, structurallyEqual = false, snp: SnpChoice = { vmm: 'igvm', vcpus: 1 }): MeasurementDiff[] {
   const out: MeasurementDiff[] = [];
   for (const model of MODELS) {
     // Digests first; the traces (about twice the work) only when both were measured and differ.
-    let ma = measure(a, model, false);
-    let mb = structurallyEqual ? ma : measure(b, model, false);
+    let ma = measure(a, model, false, snp);
+    let mb = structurallyEqual ? ma : measure(b, model, false, snp);
     if (!ma && !mb) continue;
     const da = ma?.side.digest;
     const db = mb?.side.digest;
     const equal = da !== undefined && db !== undefined && bytesEqual(da, db);
     if (!equal && da && db) {
-      ma = measure(a, model, true);
-      mb = measure(b, model, true);
+      ma = measure(a, model, true, snp);
+      mb = measure(b, model, true, snp);
     }
     let divergence: MeasurementDiff['divergence'];
     if (!equal && da && db && ma?.steps && mb?.steps) {
@@ -152,7 +159,7 @@ export function diffMeasurements(a: IgvmFile, b: IgvmFile, structurallyEqual = f
       while (i < A.length && i < B.length && sameStep(A[i]!, B[i]!)) i++;
       if (i < A.length || i < B.length) divergence = { step: i, a: A[i], b: B[i] };
     }
-    out.push({ platform: platformTypeName(model.type), model: model.name, a: ma?.side, b: mb?.side, equal, divergence });
+    out.push({ platform: platformTypeName(model.type), model: model.type === PLATFORM_TYPE.SEV_SNP ? snp.vmm === 'igvm' ? 'launch digest, microsoft/igvm crate rule' : `launch digest, ${snp.vmm}: ${SNP_MODEL_DESCRIPTIONS[snp.vmm]}${snp.vmm === 'qemu' || snp.vmm === 'clh-kvm' ? `, ${snp.vcpus} vCPU${snp.vcpus === 1 ? '' : 's'}` : ''}` : model.name, a: ma?.side, b: mb?.side, equal, divergence });
   }
   return out;
 }

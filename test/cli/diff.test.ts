@@ -71,7 +71,7 @@ test('--limit bounds the pages listed per range', () => {
 });
 
 test('usage errors: exit 2', () => {
-  for (const args of [['diff', V('T_elf').path], ['diff'], ['diff', 'a', 'b', '--bogus'], ['diff', '-', '-'], ['diff', 'a', 'b', '--limit', '-1']]) {
+  for (const args of [['diff', V('T_elf').path], ['diff'], ['diff', 'a', 'b', '--bogus'], ['diff', '-', '-'], ['diff', 'a', 'b', '--limit', '-1'], ['diff', V('T_elf').path, V('T_elf').path, '--vcpus', '0'], ['diff', 'a', 'b', '--vmm', 'xen']]) {
     const r = igvm(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${info(r)}`);
     assert.match(r.stderr, /^igvm: error: /);

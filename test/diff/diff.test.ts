@@ -296,3 +296,20 @@ test('pages whose header fields change the same way form one range; data types b
   assert.deepEqual((d.directives[1] as PageRangeDiff).fields, [{ field: 'data_type', a: 'NORMAL', b: 'CPUID_DATA' }]);
   assert.match(renderDiff(d), /header: flags 0 → 2/);
 });
+
+test('vmm/vcpus: the SEV-SNP measurements use the chosen model, and the vCPU count of the KVM-based ones', () => {
+  const a = build();
+  const b = build({ changed: [7] });
+  for (const [vmm, vcpus] of [['clh-mshv', 1], ['clh-kvm', 3]] as const) {
+    const d = diffIgvm(a, b, { vmm, vcpus });
+    const m = d.measurements.find((x) => x.platform === 'SEV_SNP')!;
+    assert.equal(Buffer.from(m.a?.digest ?? []).toString('hex'), Buffer.from(measureSnp(a, vmm, { vcpus }).digest).toString('hex'), vmm);
+    assert.equal(Buffer.from(m.b?.digest ?? []).toString('hex'), Buffer.from(measureSnp(b, vmm, { vcpus }).digest).toString('hex'), vmm);
+    assert.match(m.model, new RegExp(`^launch digest, ${vmm}: `));
+    assert.equal(m.divergence?.a?.directive?.type, 'PAGE_DATA');
+    assert.equal(m.divergence?.a?.gpa, 0x107000n);
+  }
+  const kvm1 = diffIgvm(a, a, { vmm: 'clh-kvm', vcpus: 1 }).measurements[0]!.a?.digest;
+  const kvm3 = diffIgvm(a, a, { vmm: 'clh-kvm', vcpus: 3 }).measurements[0]!.a?.digest;
+  assert.notEqual(Buffer.from(kvm1 ?? []).toString('hex'), Buffer.from(kvm3 ?? []).toString('hex'));
+});
