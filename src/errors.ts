@@ -37,3 +37,13 @@ export class IgvmError extends Error {
     return `${where.length ? where.join(': ') + ': ' : ''}${this.message} [${this.code}]`;
   }
 }
+
+/** Runs `fn`; an IgvmError it throws that names no file yet is given `file` (the input being read), then rethrown. */
+export function namingFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof IgvmError && e.file === undefined) e.file = file;
+    throw e;
+  }
+}

@@ -5,10 +5,10 @@ import { PLATFORM_TYPE } from '../spec/constants.js';
 import { sha256 } from '../crypto/hash.js';
 import { measureSnp, SNP_MODEL_DESCRIPTIONS } from './snp/index.js';
 import type { SnpVmm } from './snp/types.js';
-import { intersects } from './snp/igvm.js';
-import { measureTdx } from './tdx.js';
-import { measureVbs } from './vbs.js';
-import { measureSevIgvmmeasure } from './sev.js';
+import { firstSnpPlatform, intersects } from './snp/igvm.js';
+import { firstTdxPlatform, measureTdx } from './tdx.js';
+import { firstVbsPlatform, measureVbs } from './vbs.js';
+import { firstSevPlatform, measureSevIgvmmeasure } from './sev.js';
 import { measureSevQemu } from './sev-qemu.js';
 import { verifyIdBlocks } from '../snp/verify.js';
 
@@ -117,7 +117,7 @@ function snpReference(file: IgvmFile, p: SupportedPlatform, opts: ReferenceOptio
 }
 
 /** The platforms to report: the requested ones (the first header of each type) or every measured platform declared. */
-function selected(file: IgvmFile, wanted: readonly MeasuredPlatform[] | undefined): { name: MeasuredPlatform; header: SupportedPlatform }[] {
+function selected(file: IgvmFile, wanted: readonly MeasuredPlatform[] | undefined, opts: ReferenceOptions): { name: MeasuredPlatform; header: SupportedPlatform }[] {
   const out: { name: MeasuredPlatform; header: SupportedPlatform }[] = [];
   const seen = new Set<MeasuredPlatform>();
   for (const h of file.platforms) {
@@ -126,14 +126,13 @@ function selected(file: IgvmFile, wanted: readonly MeasuredPlatform[] | undefine
     seen.add(name);
     out.push({ name, header: h });
   }
+  // A requested platform the file lacks: the platform's own lookup raises its "the file declares no … platform" error.
   for (const w of wanted ?? []) {
-    if (!seen.has(w)) {
-      // Let the platform's own lookup raise its "the file declares no … platform" error.
-      if (w === 'tdx') measureTdx(file);
-      else if (w === 'vbs') measureVbs(file);
-      else if (w === 'sev' || w === 'sev-es') measureSevIgvmmeasure(file, w);
-      else throw new IgvmError('measure-no-snp-platform', 'the file declares no SEV_SNP platform, so it has no SEV-SNP launch digest');
-    }
+    if (seen.has(w)) continue;
+    if (w === 'tdx') firstTdxPlatform(file);
+    else if (w === 'vbs') firstVbsPlatform(file);
+    else if (w === 'sev' || w === 'sev-es') firstSevPlatform(file, w);
+    else firstSnpPlatform(file, opts.vmm ?? 'igvm');
   }
   return out;
 }
@@ -145,7 +144,7 @@ function selected(file: IgvmFile, wanted: readonly MeasuredPlatform[] | undefine
  */
 export function referenceValues(file: IgvmFile, bytes: Uint8Array, opts: ReferenceOptions = {}): ReferenceValues {
   const platforms: PlatformReference[] = [];
-  for (const { name, header } of selected(file, opts.platforms)) {
+  for (const { name, header } of selected(file, opts.platforms, opts)) {
     const r = empty(name, header.compatibility_mask, policyFor(file, header.compatibility_mask));
     try {
       if (name === 'sev-snp') snpReference(file, header, opts, r);

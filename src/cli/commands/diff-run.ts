@@ -4,19 +4,15 @@ import type { SnpVmm } from '../../measure/snp/types.js';
 import { readInputShared } from '../../io/files.js';
 import { installParallelNodeHash } from '../../io/parallel-hash.js';
 import { parseIgvm } from '../../format/index.js';
-import { IgvmError } from '../../errors.js';
+import { namingFile } from '../../errors.js';
 import type { IgvmFile } from '../../model.js';
 import { diffIgvm } from '../../diff/index.js';
 import { renderDiff } from '../../diff/render.js';
 import { toJson } from '../json.js';
 
 function read(path: string): IgvmFile {
-  try {
-    return parseIgvm(readInputShared(path));
-  } catch (e) {
-    if (e instanceof IgvmError) e.file = path;
-    throw e;
-  }
+  const bytes = readInputShared(path);
+  return namingFile(path, () => parseIgvm(bytes));
 }
 
 /** The command's body (see diff.ts for its options). */

@@ -1,6 +1,6 @@
 // `igvm inspect FILE [--json]`: what a person wants to see first in an IGVM file (FORMAT.md §2–§7).
 import type { CommandSpec } from '../framework.js';
-import { IgvmError } from '../../errors.js';
+import { namingFile } from '../../errors.js';
 
 export const inspectCommand: CommandSpec = {
   name: 'inspect',
@@ -23,13 +23,7 @@ export const inspectCommand: CommandSpec = {
     ]);
     const path = ctx.args.positionals[0]!;
     const bytes = readInput(path);
-    let file;
-    try {
-      file = parseIgvm(bytes);
-    } catch (e) {
-      if (e instanceof IgvmError) e.file = path;
-      throw e;
-    }
+    const file = namingFile(path, () => parseIgvm(bytes));
     const report = inspectIgvm(file);
     ctx.out(ctx.args.options['json'] ? toJson({ report, model: modelToJson(file) }) : renderInspect(report, path));
     return 0;

@@ -1,6 +1,6 @@
 // `igvm measure` for TDX, VBS, SEV/SEV-ES (MEASUREMENT.md §4–§6), `--all`, and the reference-value formats (`--format json|igvmgen`).
 import { UsageError, booleanOption, numberOption, stringOption, type CommandContext } from '../framework.js';
-import { IgvmError } from '../../errors.js';
+import { namingFile } from '../../errors.js';
 import type { IgvmFile } from '../../model.js';
 import type { SnpVmm } from '../../measure/snp/types.js';
 import { measureSnp } from '../../measure/snp/index.js';
@@ -10,21 +10,11 @@ import { measureVbs } from '../../measure/vbs.js';
 import { measureSevIgvmmeasure, sevLaunchMeasure, type SevPlatform } from '../../measure/sev.js';
 import { measureSevQemu } from '../../measure/sev-qemu.js';
 import type { MeasureStep } from '../../measure/trace.js';
-import { MEASURED_PLATFORMS, PLATFORM_MODELS, referenceValues, type MeasuredPlatform } from '../../measure/reference.js';
+import { PLATFORM_MODELS, referenceValues, type MeasuredPlatform } from '../../measure/reference.js';
 import { measurementJson } from '../../igvmgen/measurement-file.js';
 import { intersects } from '../../measure/snp/igvm.js';
 
 const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
-
-/** Call `f`, naming `path` in any IgvmError it throws. */
-export function naming<T>(path: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof IgvmError) e.file = path;
-    throw e;
-  }
-}
 
 /** Fixed-width trace rows (GPA as 16 hex digits) so that two traces line up under `diff`. */
 export function renderSteps(file: IgvmFile, steps: readonly MeasureStep[]): string {
@@ -84,6 +74,9 @@ function policyOption(ctx: CommandContext): number | undefined {
   return parseInt(given.replace(/^0x/, ''), 16);
 }
 
+// runMeasure (measure-run.ts) has already checked --platform, --format, --svn, --vcpus and that the SEV-only
+// options (--mnonce, --tik, --api-version, --build, --policy) come with --platform sev or sev-es.
+
 /** `--platform tdx|vbs|sev|sev-es`: one digest per the platform's rule, with --trace and (SEV) the LAUNCH_MEASURE HMAC. */
 export function runOtherPlatform(ctx: CommandContext, file: IgvmFile, path: string, platform: Exclude<MeasuredPlatform, 'sev-snp'>): number {
   const args = ctx.args;
@@ -98,11 +91,10 @@ export function runOtherPlatform(ctx: CommandContext, file: IgvmFile, path: stri
       ? `option '--vmm' for --platform ${platform} expects igvmmeasure (the default) or qemu, got '${vmm}'`
       : `option '--vmm' models VMMs for --platform sev-snp, sev-es and sev only; ${platform} uses the rule named in the output`);
   }
-  if (!isSev) for (const o of ['mnonce', 'tik']) if (stringOption(args, o) !== undefined) throw new UsageError(`option '--${o}' applies to --platform sev and sev-es only`);
   const trace = booleanOption(args, 'trace');
   const vcpus = numberOption(args, 'vcpus') ?? 1;
   const objectPolicy = qemu ? policyOption(ctx) : undefined;
-  const r: { digest: Uint8Array; mask: number; records: number; steps: MeasureStep[] | undefined; notes?: string[]; launchPolicy?: number } = naming(path, () =>
+  const r: { digest: Uint8Array; mask: number; records: number; steps: MeasureStep[] | undefined; notes?: string[]; launchPolicy?: number } = namingFile(path, () =>
     platform === 'tdx' ? measureTdx(file, { trace })
       : platform === 'vbs' ? measureVbs(file, { trace })
         : qemu ? measureSevQemu(file, platform as SevPlatform, { trace, vcpus, ...(objectPolicy !== undefined ? { policy: objectPolicy } : {}) })
@@ -175,13 +167,11 @@ export function runFormat(ctx: CommandContext, file: IgvmFile, bytes: Uint8Array
   if (format === 'igvmgen') {
     if (all || platform !== 'sev-snp') throw new UsageError("--format igvmgen is igvmgen's SEV-SNP measurement file: it takes neither --all nor another --platform");
     const o = snpOptions(ctx);
-    const m = naming(path, () => measureSnp(file, o.vmm, { vcpus: o.vcpus, nativeZero: o.nativeZero }));
+    const m = namingFile(path, () => measureSnp(file, o.vmm, { vcpus: o.vcpus, nativeZero: o.nativeZero }));
     ctx.out(measurementJson(stringOption(args, 'svn') ?? '0', bytesToHex(m.digest)));
     return 0;
   }
-  if (stringOption(args, 'svn') !== undefined) throw new UsageError("option '--svn' applies to --format igvmgen only (the json format reports the ID block's svn)");
-  if (!all && !MEASURED_PLATFORMS.includes(platform)) throw new UsageError(`option '--platform' expects sev-snp, sev-es, sev, tdx or vbs, got '${platform}'`);
-  const ref = naming(path, () => referenceValues(file, bytes, { ...snpOptions(ctx), ...(all ? {} : { platforms: [platform] }) }));
+  const ref = namingFile(path, () => referenceValues(file, bytes, { ...snpOptions(ctx), ...(all ? {} : { platforms: [platform] }) }));
   ctx.out(toJson(ref));
   return ref.platforms.some((p) => p.error !== null) ? 1 : 0;
 }

@@ -3,15 +3,15 @@ import { UsageError, booleanOption, numberOption, stringOption, type CommandCont
 import { readInputShared } from '../../io/files.js';
 import { installParallelNodeHash } from '../../io/parallel-hash.js';
 import { parseIgvm } from '../../format/index.js';
-import { IgvmError } from '../../errors.js';
+import { namingFile } from '../../errors.js';
 import type { IgvmFile } from '../../model.js';
 import type { SnpStep } from '../../measure/snp-digest.js';
-import { SNP_VMMS, type SnpMeasureOptions, type SnpMeasurement, type SnpVmm } from '../../measure/snp/types.js';
+import { SNP_VMMS, type SnpMeasureOptions, type SnpVmm } from '../../measure/snp/types.js';
 import { SNP_MODEL_DESCRIPTIONS, SNP_PAGE_NAMES, compareSnpVmms, measureSnp, type SnpComparison } from '../../measure/snp/index.js';
 import { intersects } from '../../measure/snp/igvm.js';
 import { bytesToHex, toJson } from '../json.js';
 import { MEASURED_PLATFORMS } from '../../measure/reference.js';
-import { naming, runAll, runFormat, runOtherPlatform } from './measure-other.js';
+import { runAll, runFormat, runOtherPlatform } from './measure-other.js';
 
 const KVM_BASED: readonly SnpVmm[] = ['qemu', 'clh-kvm'];
 const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
@@ -102,19 +102,10 @@ function comparisonJson(cmp: SnpComparison): unknown[] {
   }));
 }
 
-function run(file: IgvmFile, vmm: SnpVmm, opts: SnpMeasureOptions, path: string): SnpMeasurement {
-  try {
-    return measureSnp(file, vmm, opts);
-  } catch (e) {
-    if (e instanceof IgvmError) e.file = path;
-    throw e;
-  }
-}
-
 /** Parse FILE read into a SharedArrayBuffer (the hash workers read its pages in place); errors name the file. */
 function readIgvmShared(path: string): { file: IgvmFile; bytes: Uint8Array } {
   const bytes = readInputShared(path);
-  return { file: naming(path, () => parseIgvm(bytes)), bytes };
+  return { file: namingFile(path, () => parseIgvm(bytes)), bytes };
 }
 
 const FORMATS = ['text', 'json', 'igvmgen'] as const;
@@ -157,7 +148,7 @@ export function runMeasure(ctx: CommandContext): number {
   // Page hashes on worker threads (installed above); the file in a SharedArrayBuffer, so that they read its pages in place.
   const { file } = readIgvmShared(path);
   const opts: SnpMeasureOptions = { vcpus, nativeZero, trace };
-  const m = run(file, vmm, opts, path);
+  const m = namingFile(path, () => measureSnp(file, vmm, opts));
 
   let cmp: SnpComparison | undefined;
   const comparison = (): SnpComparison => (cmp ??= compareSnpVmms(file, { vcpus, nativeZero }));

@@ -2,7 +2,7 @@
 import { UsageError, booleanOption, numberOption, stringOption, type CommandContext } from '../framework.js';
 import { readInput, writeAtomic } from '../../io/files.js';
 import { parseIgvm } from '../../format/index.js';
-import { IgvmError } from '../../errors.js';
+import { namingFile } from '../../errors.js';
 import { parseEcPrivateKey, parseEcPublicKey, type EcPublicKey } from '../../crypto/ec-key.js';
 import { sha384 } from '../../crypto/hash.js';
 import { SNP_MODEL_DESCRIPTIONS } from '../../measure/snp/index.js';
@@ -37,18 +37,8 @@ function u32Option(ctx: CommandContext, name: string): number | undefined {
   return v;
 }
 
-/** Runs `fn` with the IgvmErrors it throws naming `path`. */
-function naming<T>(path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof IgvmError && e.file === undefined) e.file = path;
-    throw e;
-  }
-}
-
 function readPublicKey(path: string): EcPublicKey {
-  return naming(path, () => parseEcPublicKey(readInput(path), path));
+  return namingFile(path, () => parseEcPublicKey(readInput(path), path));
 }
 
 function present(ctx: CommandContext, names: readonly string[]): string[] {
@@ -115,7 +105,7 @@ function signatureSource(ctx: CommandContext, role: 'id' | 'author'): SignatureS
     throw new UsageError(`option '--${role}-key' cannot be combined with '--${sigPath !== undefined ? `${role}-signature` : `${role}-public-key`}': sign with the key, or import a signature made elsewhere`);
   }
   if (keyPath !== undefined) {
-    const key = naming(keyPath, () => parseEcPrivateKey(readInput(keyPath), keyPath));
+    const key = namingFile(keyPath, () => parseEcPrivateKey(readInput(keyPath), keyPath));
     return { key, deterministic: booleanOption(ctx.args, 'deterministic') };
   }
   if (sigPath === undefined && pubPath === undefined) return undefined;
@@ -135,7 +125,7 @@ export function runSign(ctx: CommandContext): number {
   if (idKeyPub !== undefined) {
     if (path !== undefined) throw new UsageError("option '--export-id-key' takes no FILE: it writes the ID key structure of the public key it names");
     forbid(ctx, "'--export-id-key'", ['export-id-block', ...SIGNING, ...FIELDS]);
-    const structure = naming(idKeyPub, () => idKeyStructure(readPublicKey(idKeyPub), idKeyPub));
+    const structure = namingFile(idKeyPub, () => idKeyStructure(readPublicKey(idKeyPub), idKeyPub));
     writeAtomic(output, structure);
     ctx.out(`wrote ${output}: the 1028-byte SEV-SNP ID key structure of ${idKeyPub} (curve 2 = P-384, Qx, Qy little-endian) for the author key to sign (ECDSA P-384 with SHA-384)\n`);
     ctx.out(`  id key digest: ${bytesToHex(sha384(structure))} (ID_KEY_DIGEST in the attestation report)\n`);
@@ -147,7 +137,7 @@ export function runSign(ctx: CommandContext): number {
 
   if (booleanOption(ctx.args, 'export-id-block')) {
     forbid(ctx, "'--export-id-block'", [...SIGNING, 'id-block']);
-    const prep = naming(path, () => prepareIdBlock(naming(path, () => parseIgvm(bytes)), req));
+    const prep = namingFile(path, () => prepareIdBlock(parseIgvm(bytes), req));
     warn(ctx, prep.warnings);
     writeAtomic(output, prep.message);
     ctx.out(`wrote ${output}: the 96-byte SEV-SNP ID block to sign with ECDSA P-384 and SHA-384 (DER or raw r‖s signature)\n`);
@@ -162,8 +152,8 @@ export function runSign(ctx: CommandContext): number {
   if (booleanOption(ctx.args, 'deterministic') && !('key' in id) && !(author && 'key' in author)) {
     throw new UsageError("option '--deterministic' needs '--id-key' or '--author-key': imported signatures are used as they are");
   }
-  const file = naming(path, () => parseIgvm(bytes));
-  const r = naming(path, () => signIgvm(file, { ...req, id, ...(author ? { author } : {}) }));
+  const file = namingFile(path, () => parseIgvm(bytes));
+  const r = namingFile(path, () => signIgvm(file, { ...req, id, ...(author ? { author } : {}) }));
   warn(ctx, r.warnings);
   writeAtomic(output, r.bytes);
   const where = r.replaces !== undefined ? `replaced SNP_ID_BLOCK #${r.directive}` : `added SNP_ID_BLOCK #${r.directive} (last directive)`;

@@ -21,17 +21,12 @@ export const verifyCommand: CommandSpec = {
     { command: 'igvm verify guest.igvm --vmm qemu --vcpus 4', description: 'ld against what QEMU+KVM will measure for 4 vCPUs' },
   ],
   async run(ctx) {
-    const [{ readInput }, { parseIgvm }, { verifyIdBlocks }, { toJson, bytesToHex }, { IgvmError }] = await Promise.all([
+    const [{ readInput }, { parseIgvm }, { verifyIdBlocks }, { toJson, bytesToHex }, { namingFile }] = await Promise.all([
       import('../../io/files.js'), import('../../format/index.js'), import('../../snp/verify.js'), import('../json.js'), import('../../errors.js'),
     ]);
     const path = ctx.args.positionals[0]!;
-    let file;
-    try {
-      file = parseIgvm(readInput(path));
-    } catch (e) {
-      if (e instanceof IgvmError) e.file = path;
-      throw e;
-    }
+    const bytes = readInput(path);
+    const file = namingFile(path, () => parseIgvm(bytes));
     const vmm = (ctx.args.options['vmm'] as string | undefined ?? 'igvm') as (typeof SNP_VMMS)[number];
     const vcpus = (ctx.args.options['vcpus'] as number | undefined) ?? 1;
     const results = verifyIdBlocks(file, { vmm, vcpus });

@@ -1,6 +1,7 @@
 // SEV-SNP launch digest by the microsoft/igvm crate rule (MEASUREMENT.md §1.4), and helpers the other models share (§3.1).
+import { firstPlatformOfType } from '../platform.js';
 import { IgvmError } from '../../errors.js';
-import { PLATFORM_TYPE, platformTypeName } from '../../spec/constants.js';
+import { PLATFORM_TYPE } from '../../spec/constants.js';
 import type { IgvmFile, PageData, SupportedPlatform } from '../../model.js';
 import { SNP_PAGE, SnpLaunchDigest, type SnpPageType } from '../snp-digest.js';
 import type { SnpMeasureFn, SnpMeasureOptions, SnpMeasurement, SnpVmm } from './types.js';
@@ -25,13 +26,7 @@ export function intersects(mask: number, m: number): boolean {
 
 /** The first SEV_SNP platform header; IgvmError 'measure-no-snp' when the file declares none. */
 export function firstSnpPlatform(file: IgvmFile, vmm: SnpVmm): SupportedPlatform {
-  const p = file.platforms.find((h) => h.platform_type === PLATFORM_TYPE.SEV_SNP);
-  if (p !== undefined) return p;
-  const declared = file.platforms.map((h) => `${platformTypeName(h.platform_type)} (mask ${hex(h.compatibility_mask)})`);
-  throw new IgvmError(
-    'measure-no-snp',
-    `the file declares no SEV_SNP platform (it declares ${declared.length ? declared.join(', ') : 'no platform'}), so it has no SEV-SNP launch digest (model ${vmm})`,
-  );
+  return firstPlatformOfType(file, PLATFORM_TYPE.SEV_SNP, 'measure-no-snp', `it has no SEV-SNP launch digest (model ${vmm})`);
 }
 
 /**
