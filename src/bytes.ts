@@ -92,11 +92,6 @@ export function firstNonZero(bytes: Uint8Array, start = 0, end = bytes.length): 
 
 /** Concatenate byte arrays into a new one. */
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  return joinBytes(parts);
-}
-
-/** concatBytes for an array of any length (no spread: safe for hundreds of thousands of pages). */
-export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   let size = 0;
   for (const p of parts) size += p.length;
   const out = new Uint8Array(size);

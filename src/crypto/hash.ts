@@ -12,6 +12,7 @@ export interface HashProvider {
   readonly name: string;
   sha256(data: Uint8Array): Uint8Array;
   sha384(data: Uint8Array): Uint8Array;
+  createSha256(): Hasher;
   createSha384(): Hasher;
   /**
    * Optional batch form of `sha384` for pages (usually 4096 bytes each): one 48-byte digest per input, same order.
@@ -50,6 +51,10 @@ export function sha256(data: Uint8Array): Uint8Array {
 
 export function sha384(data: Uint8Array): Uint8Array {
   return (current ?? hashProvider()).sha384(data);
+}
+
+export function createSha256(): Hasher {
+  return hashProvider().createSha256();
 }
 
 export function createSha384(): Hasher {

@@ -6,15 +6,17 @@ export const NOBLE_HASH: HashProvider = {
   name: 'noble',
   sha256: (d) => nobleSha256(d),
   sha384: (d) => nobleSha384(d),
-  createSha384: () => {
-    const h = nobleSha384.create();
-    const wrap: Hasher = {
-      update(d) { h.update(d); return wrap; },
-      digest: () => h.digest(),
-    };
-    return wrap;
-  },
+  createSha256: () => wrap(nobleSha256.create()),
+  createSha384: () => wrap(nobleSha384.create()),
 };
+
+function wrap(h: { update(d: Uint8Array): unknown; digest(): Uint8Array }): Hasher {
+  const w: Hasher = {
+    update(d) { h.update(d); return w; },
+    digest: () => h.digest(),
+  };
+  return w;
+}
 
 /** Make noble the hash provider unless another one is installed. */
 export function installNobleHashDefault(): void {

@@ -30,15 +30,18 @@ export const NODE_HASH: HashProvider = {
   name: 'node:crypto',
   sha256: (d) => view(createHash('sha256').update(d).digest()),
   sha384: nodeSha384,
-  createSha384: () => {
-    const h = createHash('sha384');
-    const wrap: Hasher = {
-      update(d) { h.update(d); return wrap; },
-      digest: () => view(h.digest()),
-    };
-    return wrap;
-  },
+  createSha256: () => nodeHasher('sha256'),
+  createSha384: () => nodeHasher('sha384'),
 };
+
+function nodeHasher(algorithm: 'sha256' | 'sha384'): Hasher {
+  const h = createHash(algorithm);
+  const w: Hasher = {
+    update(d) { h.update(d); return w; },
+    digest: () => view(h.digest()),
+  };
+  return w;
+}
 
 /** Make the library hash with node:crypto (faster than the pure-JS default). */
 export function installNodeHash(): void {

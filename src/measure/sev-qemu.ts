@@ -10,8 +10,7 @@ import { IgvmError } from '../errors.js';
 import type { IgvmFile } from '../model.js';
 import { loadIgvmFile } from '../load/index.js';
 import type { LoadPlan } from '../load/plan.js';
-import { sha256 } from '../crypto/hash.js';
-import { joinBytes } from '../bytes.js';
+import { createSha256, sha256 } from '../crypto/hash.js';
 import { firstSevPlatform, type SevPlatform } from './sev.js';
 import type { MeasureStep } from './trace.js';
 
@@ -69,7 +68,7 @@ export function measureSevQemu(file: IgvmFile, platform: SevPlatform, opts: SevQ
   const plan = result.plan;
   const sev = plan.sev;
   if (sev === undefined) throw new Error('unreachable: an SEV load without an SEV plan');
-  const hashed: Uint8Array[] = [];
+  const h = createSha256();
   const steps: MeasureStep[] | undefined = opts.trace ? [] : undefined;
   const index = modelIndexOf(plan);
   let records = 0;
@@ -79,7 +78,7 @@ export function measureSevQemu(file: IgvmFile, platform: SevPlatform, opts: SevQ
     for (let i = 0; i < pages; i++) {
       const gpa = u.gpa + BigInt(i) * PAGE;
       const page = plan.memory.readPage(Number(gpa / PAGE));
-      hashed.push(page);
+      h.update(page);
       records++;
       steps?.push({ kind: 'PAGE', gpa, contents: sha256(page), digest: undefined, source: index.get(u.directive + Math.floor(i / perDirective)), detail: 'LAUNCH_UPDATE_DATA' });
     }
@@ -87,7 +86,7 @@ export function measureSevQemu(file: IgvmFile, platform: SevPlatform, opts: SevQ
   for (const v of plan.vps) {
     if (v.kvmVmsa === undefined) continue;
     const source = v.source === 'igvm-vmsa' ? vmsaDirective(file, mask, v.vp) : undefined;
-    hashed.push(v.kvmVmsa);
+    h.update(v.kvmVmsa);
     records++;
     steps?.push({
       kind: 'VMSA', gpa: undefined, contents: sha256(v.kvmVmsa), digest: undefined, source,
@@ -98,5 +97,5 @@ export function measureSevQemu(file: IgvmFile, platform: SevPlatform, opts: SevQ
   const zero = plan.populations.filter((p) => p.source === 'zero' && p.measured).reduce((n, p) => n + Number(p.size / PAGE), 0);
   if (zero > 0) notes.push(`${zero} page${zero === 1 ? '' : 's'} without data measured as 4096 zero bytes`);
   if (platform === 'sev-es') notes.push(`${plan.vps.length} KVM-built VMSA${plan.vps.length === 1 ? '' : 's'} measured after the data, one per vCPU`);
-  return { digest: sha256(joinBytes(hashed)), mask, records, launchPolicy: sev.launchPolicy, steps, notes };
+  return { digest: h.digest(), mask, records, launchPolicy: sev.launchPolicy, steps, notes };
 }

@@ -3,8 +3,7 @@ import { IgvmError } from '../errors.js';
 import { isActive, type IgvmFile, type SupportedPlatform } from '../model.js';
 import { PLATFORM_TYPE } from '../spec/constants.js';
 import { firstPlatformOfType } from './platform.js';
-import { sha256 } from '../crypto/hash.js';
-import { joinBytes } from '../bytes.js';
+import { createSha256, sha256 } from '../crypto/hash.js';
 import { PAGE_SIZE, intersects } from './snp/igvm.js';
 import type { MeasureStep } from './trace.js';
 
@@ -62,7 +61,8 @@ function page(data: Uint8Array): Uint8Array {
  */
 export function measureSevIgvmmeasure(file: IgvmFile, platform: SevPlatform, opts: SevMeasureOptions = {}): SevMeasurement {
   const m = firstSevPlatform(file, platform).compatibility_mask;
-  const pages: Uint8Array[] = [];
+  const h = createSha256();
+  let records = 0;
   const steps: MeasureStep[] | undefined = opts.trace ? [] : undefined;
   file.directives.forEach((d, i) => {
     if (!isActive(d)) return; // the crate's parser drops headers with mask 0
@@ -76,13 +76,14 @@ export function measureSevIgvmmeasure(file: IgvmFile, platform: SevPlatform, opt
       p = page(d.context.data);
       gpa = d.gpa;
     } else return;
-    pages.push(p);
+    h.update(p);
+    records++;
     steps?.push({
       kind: d.type === 'PAGE_DATA' ? 'PAGE' : 'VMSA', gpa, contents: sha256(p), digest: undefined, source: i,
       detail: d.type === 'VP_CONTEXT' ? `vp ${d.vp_index}${intersects(d.compatibility_mask, m) ? '' : ' (other mask: igvmmeasure measures every VMSA)'}` : '',
     });
   });
-  return { digest: sha256(joinBytes(pages)), mask: m, records: pages.length, steps };
+  return { digest: h.digest(), mask: m, records, steps };
 }
 
 /** HMAC-SHA-256 (RFC 2104) over the installed hash provider. */
