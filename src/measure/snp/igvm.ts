@@ -1,16 +1,15 @@
 // SEV-SNP launch digest by the microsoft/igvm crate rule (MEASUREMENT.md §1.4), and helpers the other models share (§3.1).
 import { firstPlatformOfType } from '../platform.js';
 import { IgvmError } from '../../errors.js';
-import { PLATFORM_TYPE } from '../../spec/constants.js';
+import { PAGE_DATA_FLAGS, PAGE_DATA_TYPE, PLATFORM_TYPE } from '../../spec/constants.js';
 import type { IgvmFile, PageData, SupportedPlatform } from '../../model.js';
 import { SNP_PAGE, SnpLaunchDigest, type SnpPageType } from '../snp-digest.js';
 import type { SnpMeasureFn, SnpMeasureOptions, SnpMeasurement, SnpVmm } from './types.js';
 
 export const PAGE_SIZE = 0x1000;
-/** PAGE_DATA flag bits (FORMAT.md §6). */
-export const PAGE_FLAG = { LARGE_2MB: 1, UNMEASURED: 2, SHARED: 4 } as const;
-/** PAGE_DATA data types (FORMAT.md §6). */
-export const PAGE_DATA_TYPE = { NORMAL: 0, SECRETS: 1, CPUID_DATA: 2, CPUID_XF: 3 } as const;
+/** PAGE_DATA flag bits (FORMAT.md §6), by the names the measurement code uses. */
+export const PAGE_FLAG = { LARGE_2MB: PAGE_DATA_FLAGS.IS_2MB_PAGE, UNMEASURED: PAGE_DATA_FLAGS.UNMEASURED, SHARED: PAGE_DATA_FLAGS.SHARED } as const;
+export { PAGE_DATA_TYPE };
 
 const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 
@@ -34,19 +33,12 @@ export function firstSnpPlatform(file: IgvmFile, vmm: SnpVmm): SupportedPlatform
  * SECRETS → 5, CPUID_DATA / CPUID_XF → 6, NORMAL + unmeasured → 4, NORMAL → 1. Other data types: IgvmError.
  */
 export function pageDataType(d: PageData, index: number): SnpPageType {
-  switch (d.data_type) {
-    case PAGE_DATA_TYPE.NORMAL:
-      return d.flags & PAGE_FLAG.UNMEASURED ? SNP_PAGE.UNMEASURED : SNP_PAGE.NORMAL;
-    case PAGE_DATA_TYPE.SECRETS:
-      return SNP_PAGE.SECRETS;
-    case PAGE_DATA_TYPE.CPUID_DATA:
-    case PAGE_DATA_TYPE.CPUID_XF:
-      return SNP_PAGE.CPUID;
-    default:
-      throw new IgvmError('measure-page-data-type', `PAGE_DATA #${index} at ${hex(d.gpa)} has data type ${d.data_type}, which has no SEV-SNP page type`, {
-        path: `directives[${index}].data_type`,
-      });
+  if (d.data_type > PAGE_DATA_TYPE.CPUID_XF) {
+    throw new IgvmError('measure-page-data-type', `PAGE_DATA #${index} at ${hex(d.gpa)} has data type ${d.data_type}, which has no SEV-SNP page type`, {
+      path: `directives[${index}].data_type`,
+    });
   }
+  return crateSnpPageType(d);
 }
 
 /** number_of_bytes of every PARAMETER_AREA, by parameter_area_index. */
